@@ -1,0 +1,149 @@
+"""The ``papers`` command: each subcommand parses, calls one library function, prints text or --json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from assistant.errors import PapersError
+from assistant.settings import Settings
+
+
+def _print_json(payload: Any) -> None:
+    print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.pipeline import run_ingest
+
+    report = run_ingest(settings, corpus_path=args.corpus, progress=not args.quiet and not args.json)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        verb = {"unchanged": "Index is up to date", "created": "Created index", "updated": "Updated index"}[report.status]
+        print(
+            f"{verb}: {report.papers} papers, {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused); "
+            f"+{report.added_papers} -{report.removed_papers} papers; {report.dropped} dropped, "
+            f"{report.duplicates} duplicates merged, {report.skipped} skipped; {report.embedder}; {report.seconds:.1f}s"
+        )
+    if report.skipped:
+        for rec in report.skipped_records[:20]:
+            src = rec["source"]
+            print(f"warning: skipped {src['file']}:{src['line']}: {rec['reason']}", file=sys.stderr)
+        print(f"warning: {report.skipped} record(s) skipped; the index was updated without them (see `papers stats`)", file=sys.stderr)
+        return 3
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.stats import index_stats
+
+    stats = index_stats(settings)
+    if args.json:
+        _print_json(stats)
+        return 0
+    print(f"Papers: {stats['papers']}   Chunks: {stats['chunks']}   Embedder: {stats['embedder']} (dim {stats['embedding_dim']})")
+    print(f"Store: {stats['store']}   Data dir: {stats['data_dir']} ({_human_bytes(stats['index_bytes'])})   Generation: {stats['generation']}, built {stats['built_at']}")
+    print(f"Corpus: {stats['corpus']}")
+    print("Papers per source file:")
+    for name, n in stats["per_source"].items():
+        print(f"  {n:5d}  {name}")
+    print(f"Duplicates merged: {len(stats['duplicates_merged'])}")
+    for d in stats["duplicates_merged"]:
+        print(f"  {d['title']}  ({', '.join(s['file'] for s in d['sources'])})")
+    print(f"Dropped (not papers): {len(stats['dropped'])}")
+    for d in stats["dropped"]:
+        print(f"  {d['title'][:80]}  [{d['source']['file']}:{d['source']['line']}] {d['reason']}")
+    print(f"Skipped records: {len(stats['skipped'])}")
+    for s in stats["skipped"]:
+        print(f"  {s['source']['file']}:{s['source']['line']}: {s['reason']}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.search import search
+
+    hits = search(args.query, k=args.k, settings=settings)
+    if args.json:
+        _print_json([{k: v for k, v in h.as_dict().items() if k != "text"} for h in hits])
+        return 0
+    if not hits:
+        print("No results.")
+    for i, h in enumerate(hits, start=1):
+        authors = ", ".join(h.authors[:4]) + (" et al." if len(h.authors) > 4 else "")
+        extra = " · ".join(x for x in (authors, h.date) if x)
+        print(f"{i:2d}. [{h.score:.3f}] {h.title}" + (f"\n      {extra}" if extra else ""))
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.settings import describe_settings
+
+    rows = describe_settings(settings)
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['env']}\n    {r['description']}\n    default: {r['default']!r}   current: {r['value']!r}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="papers", description="Cited answers over a corpus of ML paper abstracts.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace, Settings], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.add_argument("--json", action="store_true", help="print JSON instead of text")
+        p.set_defaults(func=func)
+        return p
+
+    p = add("ingest", cmd_ingest, "Parse, clean, embed and store the corpus (incremental).")
+    p.add_argument("--corpus", type=Path, default=None, help="folder or .txt/.jsonl file (default: PAPERS_CORPUS, the bundled corpus)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    add("stats", cmd_stats, "Show what the index holds: counts, sources, dropped and skipped records.")
+    p = add("search", cmd_search, "Plain retrieval: the papers most similar to a text.")
+    p.add_argument("query", help="what to look for")
+    p.add_argument("-k", type=int, default=None, help="number of papers (default: PAPERS_TOP_K)")
+    add("config", cmd_config, "List every setting with its environment variable, default and current value.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except Exception as exc:  # pydantic ValidationError: name the variable, not a traceback
+        print(f"error: invalid configuration: {str(exc).splitlines()[0]} ({_first_error(exc)})", file=sys.stderr)
+        return 2
+    try:
+        return args.func(args, settings)
+    except PapersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("error: interrupted; the previous index (if any) is still the live one", file=sys.stderr)
+        return 130
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(map(str, first.get('loc', ())))}: {first.get('msg')}"
+    return str(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

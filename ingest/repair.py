@@ -1,0 +1,108 @@
+"""Text repair: undo UTF-8 read as the Thai codepage (cp874), and tidy whitespace.
+
+The scraper decoded UTF-8 bytes as cp874, so ``ł`` (bytes C5 82) became ``ล`` plus a byte cp874 has no
+character for (dropped), and ``ä`` (C3 A4) became ``รค``. The repair is general: inside a Latin word,
+re-encode each run of Thai characters as cp874 bytes and decode them as UTF-8. Where a continuation byte
+was dropped, the only possible bytes are those cp874 cannot show; of the letters they would make we take
+the first one whose case matches the preceding letter (for ``Micha?`` after lower-case ``a``: ``ł``).
+That last step is a best guess from the remaining evidence and is documented as such.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
+_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u0e00-\u0e7f'\-]+")
+
+
+def _undefined_in_cp874() -> list[int]:
+    missing = []
+    for b in range(0x80, 0xC0):
+        try:
+            bytes([b]).decode("cp874")
+        except UnicodeDecodeError:
+            missing.append(b)
+    return missing
+
+
+_LOST_CONTINUATIONS = _undefined_in_cp874()
+
+
+def _decode_run(run: str, before: str) -> str | None:
+    """Return the repaired text for one Thai run, or None when it is not mojibake."""
+    try:
+        raw = run.encode("cp874")
+    except UnicodeEncodeError:
+        return None
+    try:
+        fixed = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        fixed = _decode_with_lost_bytes(raw, before)
+        if fixed is None:
+            return None
+    if any("\u0e00" <= ch <= "\u0e7f" for ch in fixed) or not all(ch.isalpha() for ch in fixed):
+        return None
+    return fixed
+
+
+def _decode_with_lost_bytes(raw: bytes, before: str) -> str | None:
+    """Decode UTF-8 whose continuation bytes in cp874's holes were dropped by the scraper."""
+    out: list[str] = []
+    i = 0
+    prev = before
+    while i < len(raw):
+        lead = raw[i]
+        need = 1 if 0xC2 <= lead <= 0xDF else 2 if 0xE0 <= lead <= 0xEF else 0
+        if need == 0:
+            return None
+        tail = raw[i + 1 : i + 1 + need]
+        if len(tail) == need and all(0x80 <= b <= 0xBF for b in tail):
+            out.append((bytes([lead]) + tail).decode("utf-8", errors="strict"))
+            i += 1 + need
+            continue
+        if need != 1:
+            return None
+        guess = _guess_lost(lead, prev)
+        if guess is None:
+            return None
+        out.append(guess)
+        prev = guess
+        i += 1
+    return "".join(out)
+
+
+def _guess_lost(lead: int, prev: str) -> str | None:
+    want_lower = prev.islower() if prev else True
+    for cont in _LOST_CONTINUATIONS:
+        ch = bytes([lead, cont]).decode("utf-8", errors="ignore")
+        if ch and ch.isalpha() and ch.islower() == want_lower:
+            return ch
+    return None
+
+
+def repair_mojibake(text: str) -> str:
+    """Repair cp874 mojibake inside Latin words; genuine Thai text is left alone."""
+    if not _THAI_RUN.search(text):
+        return text
+
+    def fix_word(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if not re.search(r"[A-Za-z]", word):
+            return word  # a Thai word, not mojibake
+
+        def fix_run(run: re.Match[str]) -> str:
+            before = word[run.start() - 1] if run.start() > 0 else ""
+            fixed = _decode_run(run.group(0), before)
+            return fixed if fixed is not None else run.group(0)
+
+        return _THAI_RUN.sub(fix_run, word)
+
+    return _LATIN_WORD.sub(fix_word, text)
+
+
+def clean_text(text: str) -> str:
+    """Normalise Unicode (NFC), repair mojibake and collapse runs of whitespace."""
+    text = unicodedata.normalize("NFC", repair_mojibake(text))
+    return re.sub(r"\s+", " ", text).strip()

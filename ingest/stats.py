@@ -1,0 +1,38 @@
+"""``papers stats``: what the live index holds, and what ingest left out and why."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from assistant.settings import Settings
+from ingest import store
+
+
+def index_stats(settings: Settings) -> dict[str, Any]:
+    index = store.open_index(settings)
+    records = index.records()
+    manifest = index.manifest
+    per_source: Counter[str] = Counter()
+    for paper in records["papers"]:
+        for name in {s["file"] for s in paper["sources"]}:
+            per_source[name] += 1
+    data_dir = settings.index.data_dir
+    return {
+        "papers": len(records["papers"]),
+        "chunks": index.collection.count(),
+        "per_source": dict(sorted(per_source.items())),
+        "files": records["files"],
+        "dropped": records["dropped"],
+        "skipped": records["skipped"],
+        "duplicates_merged": records["duplicates"],
+        "embedder": manifest["embedder"],
+        "embedding_dim": manifest.get("embedding_dim"),
+        "chunk_size": manifest["chunk_size"],
+        "generation": manifest["generation"],
+        "built_at": manifest["built_at"],
+        "corpus": records["corpus"],
+        "store": settings.index.chroma_url or "embedded",
+        "data_dir": str(data_dir),
+        "index_bytes": store.disk_size(data_dir),
+    }
