@@ -34,7 +34,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         verb = {"unchanged": "Index is up to date", "created": "Created index", "updated": "Updated index"}[report.status]
         print(
             f"{verb}: {report.papers} papers, {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused); "
-            f"+{report.added_papers} -{report.removed_papers} papers; {report.dropped} dropped, "
+            f"papers +{report.added_papers} ~{report.changed_papers} -{report.removed_papers}; {report.dropped} dropped, "
             f"{report.duplicates} duplicates merged, {report.skipped} skipped; {report.embedder}; {report.seconds:.1f}s"
         )
     if report.skipped:

@@ -43,7 +43,7 @@ class IngestSettings(BaseSettings):
     embed_backend: Literal["local", "openai", "hash"] = Field(
         "local",
         description="Embedder: local all-MiniLM-L6-v2 (offline), openai (or compatible server), "
-        "or hash (deterministic and meaningless; for tests only).",
+        "or hash (a hashed bag of words: instant, deterministic, weak; for tests).",
     )
     embed_model: str = Field(
         "text-embedding-3-small", description="Embedding model name for the openai embed backend."

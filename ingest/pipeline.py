@@ -39,6 +39,7 @@ class IngestReport:
     embedded: int
     reused: int
     added_papers: int
+    changed_papers: int
     removed_papers: int
     dropped: int
     skipped: int
@@ -155,14 +156,14 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         )
         if old and old.get("fingerprint") == print_ and store.generation_files_present(settings, old):
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
-                                added_papers=0, removed_papers=0, generation=old["generation"],
+                                added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
         from ingest.chunk import chunk_papers
 
         client = store.chroma_client(settings)
         nodes = chunk_papers(corpus.papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
-        old_papers = set(old.get("paper_hashes", [])) if old else set()
-        new_papers = {n.metadata["content_hash"] for n in nodes}
+        old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
+        new_papers = {n.metadata["paper_id"]: n.metadata["content_hash"] for n in nodes}
         gen = old["generation"] + 1 if old else 1
         store.remove_stale(settings, client, keep=old["generation"] if old else None)
         reuse = _reusable_vectors(client, old, emb, [n.id_ for n in nodes])
@@ -182,7 +183,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             "chunk_overlap": settings.ingest.chunk_overlap,
             "chroma_url": settings.index.chroma_url,
             "fingerprint": print_,
-            "paper_hashes": sorted(new_papers),
+            "papers_by_id": dict(sorted(new_papers.items())),
             "papers": len(corpus.papers),
             "chunks": len(nodes),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -192,6 +193,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         embedded = sum(1 for n in nodes if n.id_ not in reuse)
         return IngestReport(
             status="updated" if old else "created", chunks=len(nodes), embedded=embedded, reused=len(nodes) - embedded,
-            added_papers=len(new_papers - old_papers), removed_papers=len(old_papers - new_papers),
+            added_papers=len(new_papers.keys() - old_papers.keys()),
+            changed_papers=sum(1 for k, h in new_papers.items() if k in old_papers and old_papers[k] != h),
+            removed_papers=len(old_papers.keys() - new_papers.keys()),
             generation=gen, seconds=time.perf_counter() - started, **base,
         )

@@ -4,8 +4,9 @@ The scraper decoded UTF-8 bytes as cp874, so ``ł`` (bytes C5 82) became ``ล``
 character for (dropped), and ``ä`` (C3 A4) became ``รค``. The repair is general: inside a Latin word,
 re-encode each run of Thai characters as cp874 bytes and decode them as UTF-8. Where a continuation byte
 was dropped, the only possible bytes are those cp874 cannot show; of the letters they would make we take
-the first one whose case matches the preceding letter (for ``Micha?`` after lower-case ``a``: ``ł``).
-That last step is a best guess from the remaining evidence and is documented as such.
+the first one whose case fits its place (lower case after a lower-case letter, else upper case): for
+``Micha?`` that is ``ł``. That last step is a best guess from the evidence left: ``ř`` (C5 99) lost the
+same way also comes back as ``ł``, so only names whose bytes all survived are repaired with certainty.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_THAI_RUN = re.compile(r"[\u0e00-\u0e7f]+")
-_LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f\u0e00-\u0e7f'\-]+")
+# Thai letters plus the few non-Thai characters cp874 has in 0x80-0x9F (e.g. 0x85 "…" from "Å" = C3 85).
+_CP874_EXTRA = "\u20ac\u2026\u2018\u2019\u201c\u201d\u2022\u2013\u2014"
+_THAI_RUN = re.compile(rf"[\u0e00-\u0e7f{_CP874_EXTRA}]+")
+_LATIN_WORD = re.compile(rf"[A-Za-z\u00c0-\u024f\u0e00-\u0e7f{_CP874_EXTRA}'\-]+")
 
 
 def _undefined_in_cp874() -> list[int]:
@@ -74,7 +77,7 @@ def _decode_with_lost_bytes(raw: bytes, before: str) -> str | None:
 
 
 def _guess_lost(lead: int, prev: str) -> str | None:
-    want_lower = prev.islower() if prev else True
+    want_lower = prev.islower()
     for cont in _LOST_CONTINUATIONS:
         ch = bytes([lead, cont]).decode("utf-8", errors="ignore")
         if ch and ch.isalpha() and ch.islower() == want_lower:
@@ -84,7 +87,7 @@ def _guess_lost(lead: int, prev: str) -> str | None:
 
 def repair_mojibake(text: str) -> str:
     """Repair cp874 mojibake inside Latin words; genuine Thai text is left alone."""
-    if not _THAI_RUN.search(text):
+    if not re.search(r"[\u0e00-\u0e7f]", text):
         return text
 
     def fix_word(match: re.Match[str]) -> str:

@@ -1,0 +1,105 @@
+"""Shared fixtures: isolated settings per test, the real corpus, and real servers started once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+import assistant  # noqa: F401  (offline environment before any model library)
+from assistant.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "data" / "corpus"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test sees the developer's PAPERS_* or OpenAI variables, and every index goes to tmp."""
+    for key in list(os.environ):
+        if key.startswith("PAPERS_") or key in {"OPENAI_API_KEY"}:
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("PAPERS_DATA_DIR", str(tmp_path / "index"))
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> Callable[..., Settings]:
+    """Settings with the deterministic hash embedder unless a test asks for another."""
+
+    def make(**env: str) -> Settings:
+        values = {"PAPERS_EMBED_BACKEND": "hash", "PAPERS_DATA_DIR": str(tmp_path / "index"), **env}
+        old = {k: os.environ.get(k) for k in values}
+        os.environ.update(values)
+        try:
+            return Settings()
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    return make
+
+
+@pytest.fixture
+def run_cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run ``python -m assistant`` as a user would, with the hash embedder unless env says otherwise."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERS_")}
+        full_env.update({"PAPERS_EMBED_BACKEND": "hash", "PAPERS_DATA_DIR": str(tmp_path / "index")})
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=full_env,
+            cwd=tmp_path, timeout=timeout,
+        )
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on 127.0.0.1, shared by the session."""
+    exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or shutil.which("chroma")
+    if exe is None:
+        pytest.fail("the `chroma` command is missing: run scripts/setup.sh")
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "w")
+    proc = subprocess.Popen([exe, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"chroma run exited: {(path / 'server.log').read_text()[-500:]}")
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
