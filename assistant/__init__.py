@@ -1,6 +1,19 @@
 """papers-assistant: cited answers over a corpus of ML paper abstracts.
 
-Kept import-light on purpose: ``ingest`` imports ``assistant.settings`` and the CLI must start fast.
+The public API lives in ``assistant.api`` and is re-exported here lazily (``assistant.ask(...)``), so that
+``import assistant`` stays cheap for the CLI and for ``ingest``, which imports ``assistant.settings``.
 """
 
+from typing import Any
+
 from assistant import offline as _offline  # noqa: F401  (sets offline env vars before any model library loads)
+
+_API = {"ask", "stream", "chat_session", "retrieve", "index_stats", "get_assistant", "Filters", "Answer", "ChatSession"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        from assistant import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'assistant' has no attribute {name!r}")

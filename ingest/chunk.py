@@ -25,12 +25,12 @@ LLM_KEYS = ("title", "authors", "date")
 
 
 @lru_cache(maxsize=1)
-def _encoding() -> tiktoken.Encoding:
+def encoding() -> tiktoken.Encoding:
     return tiktoken.get_encoding("cl100k_base")
 
 
 def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text))
+    return len(encoding().encode(text))
 
 
 def paper_metadata(paper: Paper) -> dict[str, str | int]:
@@ -50,7 +50,7 @@ def paper_metadata(paper: Paper) -> dict[str, str | int]:
 
 def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> list[TextNode]:
     splitter = SentenceSplitter(
-        chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2), tokenizer=_encoding().encode
+        chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2), tokenizer=encoding().encode
     )
     nodes: list[TextNode] = []
     for paper in papers:

@@ -1,0 +1,199 @@
+"""Answering one question: retrieve, abstain or pack sources, generate (or extract), check citations."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterator
+
+from assistant.citations import check_citations
+from assistant.errors import PapersError
+from assistant.extractive import SentencePicker
+from assistant.llm import context_window, explain, make_llm, resolve_backend
+from assistant.prompts import PackedContext, build_messages, pack
+from assistant.retrieve import Filters, PaperHit, Retriever
+from assistant.settings import Settings
+from ingest.chunk import count_tokens
+
+ABSTAIN_TEXT = "The corpus does not cover this: no paper abstract in it is relevant enough to answer the question."
+
+
+@dataclass
+class Citation:
+    n: int
+    title: str
+    authors: list[str]
+    date: str | None
+    paper_id: str
+    abstract: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    sources: list[dict[str, Any]]
+    backend: str
+    mode: str
+    usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    removed_citations: int = 0
+    dropped_sentences: list[str] = field(default_factory=list)
+    standalone_question: str | None = None
+    relevance: float = 0.0  # best dense cosine similarity among the sources
+    coverage: float = 0.0  # IDF-weighted share of question words found in the best source
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for c in data["citations"]:
+            c.pop("abstract", None)
+        return data
+
+
+class AnswerStream:
+    """Iterate for text deltas as they are generated; ``.answer`` holds the checked Answer at the end.
+
+    The streamed text is the model's raw output; the final ``answer.answer`` is what survived citation
+    checking, so a UI should replace the streamed text with it when the stream ends.
+    """
+
+    def __init__(self, steps: Iterator[str | Answer], on_done: Callable[[Answer], None] | None = None) -> None:
+        self._steps = steps
+        self._on_done = on_done
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for step in self._steps:
+            if isinstance(step, Answer):
+                self.answer = step
+                if self._on_done:
+                    self._on_done(step)
+            else:
+                yield step
+
+    def result(self) -> Answer:
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+class Assistant:
+    """Holds the loaded index and models; one per process (the UI caches it with st.cache_resource)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.retriever = Retriever(settings)
+        self.picker = SentencePicker([p.abstract for p in self.retriever.papers.values()])
+        self._llms: dict[str, Any] = {}
+
+    def llm(self, backend: str) -> Any:
+        if backend not in self._llms:
+            self._llms[backend] = make_llm(self.settings, backend)
+        return self._llms[backend]
+
+    def resolve(self, backend: str | None) -> str:
+        return resolve_backend(self.settings, backend)
+
+    def check_question(self, question: str) -> str:
+        question = (question or "").strip()
+        limit = self.settings.answer.max_question_chars
+        if not question:
+            raise PapersError("the question is empty: type a few words about what you want to know")
+        if len(question) > limit:
+            raise PapersError(f"the question is {len(question)} characters long; keep it under {limit} (PAPERS_MAX_QUESTION_CHARS)")
+        return question
+
+    def stream(self, question: str, *, backend: str | None = None, k: int | None = None, mode: str | None = None,
+               filters: Filters | None = None, retrieval_query: str | None = None,
+               on_done: Callable[[Answer], None] | None = None) -> AnswerStream:
+        """Answer ``question``; ``retrieval_query`` (a condensed follow-up) is what retrieval sees, if given."""
+        question = self.check_question(question)
+        backend = resolve_backend(self.settings, backend)
+        return AnswerStream(self._run(question, backend, k, mode, filters, retrieval_query or question), on_done)
+
+    def ask(self, question: str, **kwargs: Any) -> Answer:
+        return self.stream(question, **kwargs).result()
+
+    def _run(self, question: str, backend: str, k: int | None, mode: str | None, filters: Filters | None,
+             query: str) -> Iterator[str | Answer]:
+        t0 = time.perf_counter()
+        result = self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
+        t_retrieve = (time.perf_counter() - t0) * 1000
+        coverage = self.picker.coverage(query, [f"{h.paper.title} {' '.join(h.texts)}" for h in result.hits])
+        base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
+                    coverage=round(coverage, 4))
+        sources = [_source(h) for h in result.hits]
+        if self.should_abstain(result.hits, result.best_dense, coverage, result.author_matched):
+            yield ABSTAIN_TEXT
+            yield Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], sources=sources,
+                         timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
+            return
+        window = context_window(self.settings, backend)
+        packed = pack(question, result.hits, window, self.settings.answer.max_answer_tokens)
+        t1 = time.perf_counter()
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        notices = list(packed.notices)
+        if backend == "extractive":
+            raw = self._extract(question, packed)
+            yield raw
+        else:
+            system, user = build_messages(question, packed)
+            usage["prompt_tokens"] = count_tokens(system) + count_tokens(user)
+            raw = ""
+            for delta in self._generate(backend, system, user):
+                raw += delta
+                yield delta
+            usage["completion_tokens"] = count_tokens(raw)
+        checked = check_citations(raw, packed.texts, self.settings.answer.min_support)
+        if not checked.text:
+            notices.append("the model's answer had no sentence the sources support; showing quoted sentences instead")
+            checked = check_citations(self._extract(question, packed), packed.texts, self.settings.answer.min_support)
+        if checked.removed_citations:
+            notices.append(f"{checked.removed_citations} citation(s) to papers outside the retrieved sources were removed")
+        if checked.dropped_sentences:
+            notices.append(f"{len(checked.dropped_sentences)} sentence(s) no source supports were dropped")
+        citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
+        t_gen = (time.perf_counter() - t1) * 1000
+        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h) for h in packed.hits],
+                     usage=usage, notices=notices, removed_citations=checked.removed_citations,
+                     dropped_sentences=checked.dropped_sentences,
+                     timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
+
+    def _extract(self, question: str, packed: PackedContext) -> str:
+        return self.picker.compose(question, packed.texts, self.settings.answer.extractive_sources,
+                                   dense=[h.dense for h in packed.hits])
+
+    def should_abstain(self, hits: list[PaperHit], dense: float, coverage: float, author_matched: bool) -> bool:
+        """Nothing relevant enough: neither embedding similarity nor keyword coverage reaches its calibrated bar."""
+        cfg = self.settings.retrieval
+        if not hits:
+            return True
+        return not author_matched and dense < cfg.min_relevance and coverage < cfg.min_coverage
+
+    def _generate(self, backend: str, system: str, user: str) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+        llm = self.llm(backend)
+        try:
+            for chunk in llm.stream_chat(messages):
+                if chunk.delta:
+                    yield chunk.delta
+        except PapersError:
+            raise
+        except Exception as exc:
+            raise explain(exc, self.settings) from None
+
+
+def _source(hit: PaperHit) -> dict[str, Any]:
+    return {"title": hit.paper.title, "score": round(hit.score, 4), "dense": None if hit.dense is None else round(hit.dense, 4),
+            "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "author_match": hit.author_match}
+
+
+def _citation(n: int, hit: PaperHit) -> Citation:
+    p = hit.paper
+    return Citation(n=n, title=p.title, authors=p.authors, date=p.date, paper_id=hit.paper_id, abstract=p.abstract)

@@ -1,0 +1,69 @@
+"""The public Python API: what the CLI, the UI and the evals call. Nothing else reaches into the pipeline.
+
+    import assistant
+    answer = assistant.ask("How can data be selected for instruction tuning?")
+    print(answer.answer, [c.title for c in answer.citations])
+    chat = assistant.chat_session()
+    chat.ask("Which papers study process rewards?"); chat.ask("and which of those use RL?")
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from assistant.answer import Answer, Assistant, AnswerStream
+from assistant.chat import ChatSession
+from assistant.retrieve import Filters, RetrievalResult
+from assistant.settings import Settings
+
+_LOCK = threading.Lock()
+_CACHE: dict[tuple[Any, ...], Assistant] = {}
+
+
+def _key(settings: Settings) -> tuple[Any, ...]:
+    from ingest.store import read_manifest
+
+    manifest = read_manifest(settings.index.data_dir) or {}
+    return (settings.model_dump_json(), manifest.get("generation"), manifest.get("built_at"))
+
+
+def get_assistant(settings: Settings | None = None) -> Assistant:
+    """The loaded assistant for these settings; reloaded only when settings or the live index change."""
+    settings = settings or Settings()
+    key = _key(settings)
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE.clear()
+            _CACHE[key] = Assistant(settings)
+        return _CACHE[key]
+
+
+def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
+    """Answer one question (kwargs: backend, k, mode, filters)."""
+    return get_assistant(settings).ask(question, **kwargs)
+
+
+def stream(question: str, *, settings: Settings | None = None, **kwargs: Any) -> AnswerStream:
+    """Like ``ask`` but iterable for text deltas; ``.answer`` is set when the stream ends."""
+    return get_assistant(settings).stream(question, **kwargs)
+
+
+def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSession:
+    """A multi-turn conversation (kwargs: backend, k, mode, filters)."""
+    return ChatSession(assistant=get_assistant(settings), **kwargs)
+
+
+def retrieve(question: str, *, settings: Settings | None = None, **kwargs: Any) -> RetrievalResult:
+    """Retrieval only (kwargs: k, mode, filters): what the evals score and `papers search` shows."""
+    return get_assistant(settings).retriever.retrieve(get_assistant(settings).check_question(question), **kwargs)
+
+
+def index_stats(settings: Settings | None = None) -> dict[str, Any]:
+    from ingest.stats import index_stats as _stats
+
+    return _stats(settings or Settings())
+
+
+__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "chat_session", "get_assistant",
+           "index_stats", "retrieve", "stream"]

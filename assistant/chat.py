@@ -1,0 +1,101 @@
+"""Multi-turn chat: condense a follow-up with the history into a standalone question, then answer it.
+
+With the openai backend the condensation uses the LLM and llama-index's condense-question prompt (the
+one its condense-plus-context chat engine uses). Offline backends use a rule that needs no model: a
+follow-up that refers back ("those", "them", "it", "and ...", "what about ...") is joined with the
+previous standalone question, and "those/these/them" also restricts retrieval to the papers the
+previous answer drew on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from assistant.answer import Answer, Assistant, AnswerStream
+from assistant.retrieve import Filters
+
+_REFERS_BACK = re.compile(
+    r"\b(those|these|them|they|their|it|its|this one|that one|the (?:first|second|third|last) one|above|ones)\b"
+    r"|^\s*(and|also|what about|how about|which of|any of|same)\b",
+    re.IGNORECASE,
+)
+_THOSE = re.compile(r"\b(those|these|them|ones)\b", re.IGNORECASE)
+
+
+@dataclass
+class Turn:
+    question: str
+    standalone: str
+    answer: Answer
+
+
+@dataclass
+class ChatSession:
+    """A conversation; ``ask``/``stream`` take the user's words and return answers like ``assistant.ask``."""
+
+    assistant: Assistant
+    backend: str | None = None
+    k: int | None = None
+    mode: str | None = None
+    filters: Filters | None = None
+    turns: list[Turn] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.turns.clear()
+
+    def condense(self, question: str) -> tuple[str, Filters | None]:
+        """The standalone question retrieval should see, and any restriction to earlier papers."""
+        if not self.turns:
+            return question, self.filters
+        previous = self.turns[-1]
+        backend = self.assistant.resolve(self.backend)
+        if backend == "openai":
+            standalone = self._condense_with_llm(question)
+        elif _REFERS_BACK.search(question):
+            standalone = f"{question.rstrip('?. ')} — in the context of: {previous.standalone}"
+        else:
+            standalone = question
+        filters = self.filters
+        if _THOSE.search(question) and previous.answer.sources and not previous.answer.abstained:
+            ids = frozenset(s["paper_id"] for s in previous.answer.sources)
+            filters = replace(filters or Filters(), paper_ids=ids)
+        return standalone, filters
+
+    def _condense_with_llm(self, question: str) -> str:
+        from llama_index.core.chat_engine.condense_plus_context import DEFAULT_CONDENSE_PROMPT_TEMPLATE
+
+        history = "\n".join(f"user: {t.question}\nassistant: {t.answer.answer}" for t in self.turns[-3:])
+        prompt = DEFAULT_CONDENSE_PROMPT_TEMPLATE.format(chat_history=history, question=question)
+        try:
+            text = str(self.assistant.llm("openai").complete(prompt)).strip()
+        except Exception as exc:
+            from assistant.llm import explain
+
+            raise explain(exc, self.assistant.settings) from None
+        text = text.splitlines()[0].strip() if text else ""
+        # a model that rambles or returns nothing still leaves a usable question
+        return text if 3 <= len(text) <= 4 * len(question) + 400 else question
+
+    def stream(self, question: str, **overrides: Any) -> AnswerStream:
+        question = self.assistant.check_question(question)
+        standalone, filters = self.condense(question)
+
+        def remember(answer: Answer) -> None:
+            answer.standalone_question = standalone
+            self.turns.append(Turn(question=question, standalone=standalone, answer=answer))
+
+        return self.assistant.stream(
+            question, backend=overrides.get("backend", self.backend), k=overrides.get("k", self.k),
+            mode=overrides.get("mode", self.mode), filters=filters, retrieval_query=standalone, on_done=remember,
+        )
+
+    def ask(self, question: str, **overrides: Any) -> Answer:
+        return self.stream(question, **overrides).result()
+
+    def export_markdown(self) -> str:
+        """The conversation with its sources, for the UI's export button."""
+        from assistant.render import answer_markdown
+
+        return "\n\n".join(f"## {t.question}\n\n{answer_markdown(t.answer)}" for t in self.turns)

@@ -1,0 +1,222 @@
+"""Hybrid retrieval: Chroma (dense) and BM25 (keyword) fused by llama-index, deduplicated to papers.
+
+The fusion mode, weights and candidate depth are settings calibrated on the eval set (see
+``evals/calibrate.py`` and the README), not guesses. Author questions are answered through the author
+field: a full author name in the question pins that author's papers to the top. Filters (year range,
+author substring, source file) become a Chroma ``paper_id IN (...)`` filter and a post-filter on BM25.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from llama_index.core import VectorStoreIndex
+from llama_index.core.base.base_retriever import BaseRetriever
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import QueryFusionRetriever
+from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from assistant.errors import PapersError
+from assistant.settings import RetrievalSettings, Settings
+from ingest.embed import embedder_id, make_embedder
+from ingest.records import Paper
+from ingest.store import open_index
+
+MODES = ("hybrid", "dense", "bm25")
+
+
+@dataclass
+class Filters:
+    """Restrict retrieval to papers whose metadata matches; None means no restriction."""
+
+    year_from: int | None = None
+    year_to: int | None = None
+    author: str | None = None
+    source: str | None = None
+    paper_ids: frozenset[str] | None = None  # e.g. "those" in a follow-up: the previous answer's papers
+
+    def active(self) -> bool:
+        return any(v is not None for v in (self.year_from, self.year_to, self.author, self.source, self.paper_ids))
+
+
+@dataclass
+class PaperHit:
+    """One retrieved paper with the evidence that ranked it."""
+
+    paper: Paper
+    paper_id: str
+    score: float
+    dense: float | None  # cosine similarity of the paper's best chunk, when the dense retriever saw it
+    bm25: float | None
+    author_match: bool = False
+    texts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RetrievalResult:
+    hits: list[PaperHit]
+    mode: str
+    best_dense: float  # relevance signal for abstention
+    author_matched: bool
+
+
+class _Recorder(BaseRetriever):
+    """Pass-through that keeps each node's raw score before fusion rescales it in place."""
+
+    def __init__(self, inner: BaseRetriever) -> None:
+        super().__init__()
+        self.inner = inner
+        self.raw: dict[str, float] = {}
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        nodes = self.inner.retrieve(query_bundle)
+        self.raw = {n.node.node_id: float(n.score or 0.0) for n in nodes}
+        return nodes
+
+
+class Retriever:
+    """Loads the index once (vectors, BM25, records, embedder) and answers many queries."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        index = open_index(settings, expected_embedder=embedder_id(settings))
+        records = index.records()
+        self.papers: dict[str, Paper] = {}
+        for rec in records["papers"]:
+            paper = Paper(**rec)
+            self.papers[paper.paper_id] = paper
+        self.embed_model = make_embedder(settings)
+        self.vector_index = VectorStoreIndex.from_vector_store(
+            ChromaVectorStore(chroma_collection=index.collection), embed_model=self.embed_model
+        )
+        self.bm25 = BM25Retriever.from_persist_dir(str(index.generation_dir / "bm25"))
+        self.n_chunks = index.collection.count()
+        self._authors = self._author_index()
+
+    def _author_index(self) -> dict[str, set[str]]:
+        names: dict[str, set[str]] = {}
+        for pid, paper in self.papers.items():
+            for author in paper.authors:
+                if len(author.split()) >= 2:
+                    names.setdefault(author.casefold(), set()).add(pid)
+        return names
+
+    def authors_in(self, question: str) -> set[str]:
+        """Papers by any author whose full name appears in the question."""
+        q = question.casefold()
+        found: set[str] = set()
+        for name, pids in self._authors.items():
+            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", q):
+                found |= pids
+        return found
+
+    def allowed(self, filters: Filters | None) -> set[str] | None:
+        if filters is None or not filters.active():
+            return None
+        out = set()
+        for pid, p in self.papers.items():
+            if filters.paper_ids is not None and pid not in filters.paper_ids:
+                continue
+            if filters.year_from is not None and (p.year is None or p.year < filters.year_from):
+                continue
+            if filters.year_to is not None and (p.year is None or p.year > filters.year_to):
+                continue
+            if filters.author and not any(filters.author.casefold() in a.casefold() for a in p.authors):
+                continue
+            if filters.source and not any(filters.source.casefold() in s.file.casefold() for s in p.sources):
+                continue
+            out.add(pid)
+        return out
+
+    def _dense(self, depth: int, allowed: set[str] | None) -> BaseRetriever:
+        kwargs: dict[str, Any] = {"similarity_top_k": depth}
+        if allowed is not None:
+            kwargs["filters"] = MetadataFilters(
+                filters=[MetadataFilter(key="paper_id", value=sorted(allowed), operator=FilterOperator.IN)]
+            )
+        return self.vector_index.as_retriever(**kwargs)
+
+    def retrieve(self, question: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
+                 params: RetrievalSettings | None = None) -> RetrievalResult:
+        """``params`` overrides the configured retrieval settings for this call (used by calibration)."""
+        cfg = params or self.settings.retrieval
+        k = k or cfg.top_k
+        mode = mode or cfg.mode
+        if mode not in MODES:
+            raise PapersError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
+        allowed = self.allowed(filters)
+        if allowed is not None and not allowed:
+            return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
+        # Filters shrink the pool, so look deeper to still fill k papers after post-filtering.
+        depth = min(self.n_chunks, cfg.candidate_depth if allowed is None else self.n_chunks)
+        dense = _Recorder(self._dense(depth, allowed))
+        self.bm25.similarity_top_k = depth
+        bm25 = _Recorder(self.bm25)
+        if mode == "dense":
+            nodes = dense.retrieve(question)
+        elif mode == "bm25":
+            nodes = bm25.retrieve(question)
+        else:
+            fusion = QueryFusionRetriever(
+                [dense, bm25], llm=MockLLM(), mode=FUSION_MODES(cfg.fusion), num_queries=1, use_async=False,
+                similarity_top_k=depth, retriever_weights=[cfg.dense_weight, 1.0 - cfg.dense_weight],
+            )
+            nodes = fusion.retrieve(question)
+        hits = self._to_papers(nodes, dense.raw, bm25.raw, allowed)
+        matched = self.authors_in(question)
+        if allowed is not None:
+            matched &= allowed
+        if matched:  # "what did X co-author?": X's papers are the answer, whatever else scored well
+            hits = [h for h in self._pin_authors(hits, matched) if h.author_match]
+        best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
+        if mode == "bm25" and not dense.raw:
+            best_dense = max(self._cosines(question, hits[:k]).values(), default=0.0)
+        return RetrievalResult(hits=hits[:k], mode=mode, best_dense=best_dense, author_matched=bool(matched))
+
+    def _cosines(self, question: str, hits: list[PaperHit]) -> dict[str, float]:
+        """Dense relevance of BM25-only hits, so abstention works the same in every mode."""
+        if not hits:
+            return {}
+        q = self.embed_model.get_query_embedding(question)
+        vectors = self.embed_model.get_text_embedding_batch([f"{h.paper.title}\n{h.texts[0]}" for h in hits])
+        for h, v in zip(hits, vectors):
+            h.dense = sum(a * b for a, b in zip(q, v))
+        return {h.paper_id: h.dense for h in hits if h.dense is not None}
+
+    def _to_papers(self, nodes: list[NodeWithScore], dense_raw: dict[str, float], bm25_raw: dict[str, float],
+                   allowed: set[str] | None) -> list[PaperHit]:
+        hits: dict[str, PaperHit] = {}
+        for n in nodes:
+            pid = n.node.metadata.get("paper_id")
+            if pid not in self.papers or (allowed is not None and pid not in allowed):
+                continue
+            raw_dense = dense_raw.get(n.node.node_id)
+            cosine = 1.0 + math.log(raw_dense) if raw_dense else None  # Chroma reports exp(-cosine distance)
+            hit = hits.get(pid)
+            if hit is None:
+                hits[pid] = PaperHit(paper=self.papers[pid], paper_id=pid, score=float(n.score or 0.0), dense=cosine,
+                                     bm25=bm25_raw.get(n.node.node_id), texts=[n.node.get_content()])
+            else:
+                hit.texts.append(n.node.get_content())
+                if cosine is not None and (hit.dense is None or cosine > hit.dense):
+                    hit.dense = cosine
+        return sorted(hits.values(), key=lambda h: h.score, reverse=True)
+
+    def _pin_authors(self, hits: list[PaperHit], matched: set[str]) -> list[PaperHit]:
+        present = {h.paper_id for h in hits}
+        top = max((h.score for h in hits), default=1.0)
+        for pid in matched - present:
+            hits.append(PaperHit(paper=self.papers[pid], paper_id=pid, score=0.0, dense=None, bm25=None,
+                                 texts=[self.papers[pid].abstract]))
+        for h in hits:
+            if h.paper_id in matched:
+                h.author_match = True
+                h.score += top + 1.0
+        return sorted(hits, key=lambda h: h.score, reverse=True)

@@ -1,0 +1,74 @@
+"""Small text tools shared by citation checking and the extractive backend: sentences and word overlap.
+
+Support is measured lexically (share of a sentence's content words found in a source, after light
+stemming). No NLI model can be downloaded here; lexical support is deterministic, fast, and strict
+enough to catch a sentence that no source talks about, though it cannot catch a negation.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\](?:\s*\[\d+\])*)?\s+(?=[A-Z0-9(\"'\[])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|cf|Fig|Eq|approx|resp)\.$", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+")
+_CITE = re.compile(r"\s*\[(\d+)\]")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have having
+    he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on
+    once only or other our ours out over own same she should so some such than that the their theirs them then
+    there these they this those through to too under until up very was we were what when where which while who
+    whom why will with would you your paper papers work works propose proposed present show shows study using use
+    uses used based new approach method methods which what whose does corpus collection""".split()
+)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping trailing [n] citations with their sentence."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    parts: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        candidate = text[start : m.end()].strip()
+        head = text[start : m.start() + 1].rstrip()
+        if _ABBREV.search(head.split("[")[0].rstrip()):
+            continue
+        parts.append(candidate)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        parts.append(tail)
+    return parts
+
+
+@lru_cache(maxsize=20000)
+def stem(word: str) -> str:
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
+    return word
+
+
+def content_words(text: str) -> set[str]:
+    return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2}
+
+
+def support(sentence: str, source: str) -> float:
+    """Share of the sentence's content words that the source contains (0 when the sentence has none)."""
+    words = content_words(strip_citations(sentence))
+    if not words:
+        return 0.0
+    return len(words & content_words(source)) / len(words)
+
+
+def citations_in(sentence: str) -> list[int]:
+    return [int(n) for n in _CITE.findall(sentence)]
+
+
+def strip_citations(sentence: str) -> str:
+    return _CITE.sub("", sentence).strip()
