@@ -11,7 +11,7 @@ from assistant.errors import PapersError
 from assistant.extractive import SentencePicker
 from assistant.llm import context_window, explain, make_llm, resolve_backend
 from assistant.prompts import PackedContext, build_messages, pack
-from assistant.retrieve import Filters, PaperHit, Retriever
+from assistant.retrieval import Filters, PaperHit, Retriever
 from assistant.settings import Settings
 from ingest.chunk import count_tokens
 
@@ -179,14 +179,19 @@ class Assistant:
 
         messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
         llm = self.llm(backend)
+        produced = False
         try:
             for chunk in llm.stream_chat(messages):
                 if chunk.delta:
+                    produced = True
                     yield chunk.delta
         except PapersError:
             raise
         except Exception as exc:
             raise explain(exc, self.settings) from None
+        if not produced:
+            where = "the local model" if backend == "local" else f"the LLM server at {self.settings.llm.openai_base_url or 'api.openai.com'}"
+            raise PapersError(f"{where} returned no answer text (an empty or unparseable response); check the server and model")
 
 
 def _source(hit: PaperHit) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from assistant.answer import Answer, Assistant, AnswerStream
 from assistant.chat import ChatSession
-from assistant.retrieve import Filters, RetrievalResult
+from assistant.retrieval import Filters, RetrievalResult
 from assistant.settings import Settings
 
 _LOCK = threading.Lock()

@@ -3,8 +3,10 @@
 With the openai backend the condensation uses the LLM and llama-index's condense-question prompt (the
 one its condense-plus-context chat engine uses). Offline backends use a rule that needs no model: a
 follow-up that refers back ("those", "them", "it", "and ...", "what about ...") is joined with the
-previous standalone question, and "those/these/them" also restricts retrieval to the papers the
-previous answer drew on.
+previous standalone question. "those/these/them" means the papers on the earlier topic: retrieval is
+restricted to the earlier question's wider candidate set (``TOPIC_DEPTH`` papers, not only the few
+that were shown), and within it the follow-up's own words do the ranking (repeating the history in
+the query would rank the earlier topic above the new constraint).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from assistant.answer import Answer, Assistant, AnswerStream
-from assistant.retrieve import Filters
+from assistant.retrieval import Filters
 
 _REFERS_BACK = re.compile(
     r"\b(those|these|them|they|their|it|its|this one|that one|the (?:first|second|third|last) one|above|ones)\b"
@@ -22,6 +24,7 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 _THOSE = re.compile(r"\b(those|these|them|ones)\b", re.IGNORECASE)
+TOPIC_DEPTH = 20
 
 
 @dataclass
@@ -45,10 +48,10 @@ class ChatSession:
     def reset(self) -> None:
         self.turns.clear()
 
-    def condense(self, question: str) -> tuple[str, Filters | None]:
-        """The standalone question retrieval should see, and any restriction to earlier papers."""
+    def condense(self, question: str) -> tuple[str, str, Filters | None]:
+        """The standalone question, the query retrieval should see, and any restriction to earlier papers."""
         if not self.turns:
-            return question, self.filters
+            return question, question, self.filters
         previous = self.turns[-1]
         backend = self.assistant.resolve(self.backend)
         if backend == "openai":
@@ -58,10 +61,13 @@ class ChatSession:
         else:
             standalone = question
         filters = self.filters
+        query = standalone
         if _THOSE.search(question) and previous.answer.sources and not previous.answer.abstained:
-            ids = frozenset(s["paper_id"] for s in previous.answer.sources)
+            topic = self.assistant.retriever.retrieve(previous.standalone, k=TOPIC_DEPTH, mode=self.mode, filters=self.filters)
+            ids = frozenset(h.paper_id for h in topic.hits) | {s["paper_id"] for s in previous.answer.sources}
             filters = replace(filters or Filters(), paper_ids=ids)
-        return standalone, filters
+            query = question
+        return standalone, query, filters
 
     def _condense_with_llm(self, question: str) -> str:
         from llama_index.core.chat_engine.condense_plus_context import DEFAULT_CONDENSE_PROMPT_TEMPLATE
@@ -80,7 +86,7 @@ class ChatSession:
 
     def stream(self, question: str, **overrides: Any) -> AnswerStream:
         question = self.assistant.check_question(question)
-        standalone, filters = self.condense(question)
+        standalone, query, filters = self.condense(question)
 
         def remember(answer: Answer) -> None:
             answer.standalone_question = standalone
@@ -88,7 +94,7 @@ class ChatSession:
 
         return self.assistant.stream(
             question, backend=overrides.get("backend", self.backend), k=overrides.get("k", self.k),
-            mode=overrides.get("mode", self.mode), filters=filters, retrieval_query=standalone, on_done=remember,
+            mode=overrides.get("mode", self.mode), filters=filters, retrieval_query=query, on_done=remember,
         )
 
     def ask(self, question: str, **overrides: Any) -> Answer:

@@ -72,7 +72,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _filters(args: argparse.Namespace):
-    from assistant.retrieve import Filters
+    from assistant.retrieval import Filters
 
     f = Filters(year_from=args.year_from, year_to=args.year_to, author=args.author, source=args.source)
     return f if f.active() else None

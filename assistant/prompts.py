@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.errors import PapersError
-from assistant.retrieve import PaperHit
+from assistant.retrieval import PaperHit
 from assistant.text import split_sentences
 from ingest.chunk import count_tokens
 

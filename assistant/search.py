@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from assistant.retrieve import Filters
+from assistant.retrieval import Filters
 from assistant.settings import Settings
 
 

