@@ -67,3 +67,19 @@ def index_stats(settings: Settings | None = None) -> dict[str, Any]:
 
 __all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "chat_session", "get_assistant",
            "index_stats", "retrieve", "stream"]
+
+
+def corpus_papers(settings: Settings | None = None) -> list[Any]:
+    """Every paper record in the live index (title, abstract, authors, ...): for baselines and browsing."""
+    return list(get_assistant(settings).retriever.papers.values())
+
+
+def embed_model(settings: Settings | None = None) -> Any:
+    """The index's embedder (a llama-index BaseEmbedding), so baselines embed exactly as the index did."""
+    return get_assistant(settings).retriever.embed_model
+
+
+def llm(backend: str, settings: Settings | None = None) -> Any:
+    """The llama-index LLM of a backend (None for extractive): for LLM judges and question drafting."""
+    a = get_assistant(settings)
+    return a.llm(a.resolve(backend))

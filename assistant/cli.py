@@ -138,6 +138,49 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """`papers eval [--dataset F] ...`, `papers eval diff OLD NEW`, `papers eval generate --out F`."""
+    action, rest = (args.action[0], args.action[1:]) if args.action else ("run", [])
+    if action == "diff":
+        if len(rest) != 2:
+            raise PapersError("usage: papers eval diff OLD_RUN_DIR NEW_RUN_DIR")
+        from evals.diff import diff_runs
+
+        result = diff_runs(Path(rest[0]), Path(rest[1]))
+        if args.json:
+            _print_json(result)
+            return 0
+        for name, m in result["metrics"].items():
+            delta = "" if m["delta"] is None else f"  ({m['delta']:+.3f})"
+            print(f"{name:32s} {m['old']!s:>8.8} -> {m['new']!s:>8.8}{delta}")
+        print(f"\nBetter on {len(result['better'])} question(s), worse on {len(result['worse'])}:")
+        for tag, items in (("+", result["better"]), ("-", result["worse"])):
+            for e in items:
+                print(f"  {tag} {e['id']}: {e['old']} -> {e['new']}  {e['question']}")
+        return 0
+    if action == "generate":
+        from evals.generate import draft_questions
+
+        out = args.out or Path("drafts.jsonl")
+        n = draft_questions(args.n, out, backend=args.backend or "openai", settings=settings)
+        print(f"Wrote {n} draft question(s) to {out} (marked draft: review each against its abstract)")
+        return 0
+    if action != "run":
+        raise PapersError(f"unknown eval action {action!r}: use `papers eval [--dataset F]`, `eval diff OLD NEW` or `eval generate`")
+    from evals.run import Options, run_eval
+
+    compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
+    opts = Options(dataset=args.dataset, out=args.out or Path("eval-runs") / "latest", backend=args.backend,
+                   compare=compare, judge=args.judge, force=args.force, limit=args.limit, progress=not args.json)
+    report = run_eval(opts, settings)
+    if args.json:
+        _print_json(report)
+    else:
+        print((opts.out / "report.md").read_text())
+        print(f"Wrote {opts.out}/results.jsonl, report.json, report.md and plots")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.settings import describe_settings
 
@@ -183,6 +226,17 @@ def build_parser() -> argparse.ArgumentParser:
     _retrieval_args(p, backend=True)
     p = add("chat", cmd_chat, "Interactive multi-turn chat (follow-ups are condensed with the history).")
     _retrieval_args(p, backend=True)
+    p = add("eval", cmd_eval, "Score the assistant on a gold question set; `eval diff OLD NEW`; `eval generate`.")
+    p.add_argument("action", nargs="*", help="nothing (run), `diff OLD NEW`, or `generate`")
+    p.add_argument("--dataset", type=Path, default=Path(__file__).resolve().parent.parent / "evals" / "datasets" / "gold.jsonl",
+                   help="JSONL gold set (default: evals/datasets/gold.jsonl)")
+    p.add_argument("--backend", default=None, help="answer backend (default: PAPERS_LLM, auto)")
+    p.add_argument("--compare", default=None, help="comma list of retrieval modes (bm25,dense,hybrid) and/or backends")
+    p.add_argument("--judge", choices=["offline", "llm"], default="offline", help="faithfulness judge")
+    p.add_argument("--out", type=Path, default=None, help="output dir (default: eval-runs/latest); with generate: the drafts file")
+    p.add_argument("--force", action="store_true", help="overwrite an existing output dir")
+    p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("-n", type=int, default=20, help="with generate: how many drafts")
     add("config", cmd_config, "List every setting with its environment variable, default and current value.")
     return parser
 

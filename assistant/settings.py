@@ -115,6 +115,15 @@ class LLMSettings(BaseSettings):
     max_retries: int = Field(3, ge=0, le=10, description="Retries with backoff for transient server errors.")
 
 
+class EvalSettings(BaseSettings):
+    """The eval harness's price table (used only to estimate cost per 1k questions)."""
+
+    model_config = _group_config()
+
+    price_input_per_1m: float = Field(0.15, ge=0, description="USD per 1M prompt tokens (default: gpt-4o-mini list price).")
+    price_output_per_1m: float = Field(0.60, ge=0, description="USD per 1M completion tokens (default: gpt-4o-mini list price).")
+
+
 class Settings(BaseSettings):
     """The whole configuration; build it once per process with ``Settings()``."""
 
@@ -125,6 +134,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval options.")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer options.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM backend options.")
+    eval: EvalSettings = Field(default_factory=EvalSettings, description="Eval harness options.")
 
 
 def describe_settings(settings: Settings | None = None) -> list[dict[str, Any]]:
