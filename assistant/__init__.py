@@ -8,7 +8,8 @@ from typing import Any
 
 from assistant import offline as _offline  # noqa: F401  (sets offline env vars before any model library loads)
 
-_API = {"ask", "stream", "chat_session", "retrieve", "index_stats", "get_assistant", "Filters", "Answer", "ChatSession"}
+_API = {"ask", "stream", "chat_session", "retrieve", "summarize", "summarize_stream", "index_stats", "get_assistant",
+        "corpus_papers", "Filters", "Answer", "ChatSession"}
 
 
 def __getattr__(name: str) -> Any:

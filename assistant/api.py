@@ -83,3 +83,46 @@ def llm(backend: str, settings: Settings | None = None) -> Any:
     """The llama-index LLM of a backend (None for extractive): for LLM judges and question drafting."""
     a = get_assistant(settings)
     return a.llm(a.resolve(backend))
+
+
+def summarize(topic: str, *, settings: Settings | None = None, backend: str | None = None,
+              max_papers: int | None = None) -> Any:
+    """A cited, theme-by-theme summary of everything the corpus holds on a topic."""
+    from assistant.summary import summarize_stream
+
+    return summarize_stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers).result()
+
+
+def summarize_stream(topic: str, *, settings: Settings | None = None, backend: str | None = None,
+                     max_papers: int | None = None) -> Any:
+    """Like ``summarize`` but iterable for Markdown pieces (themes first, then the overview)."""
+    from assistant.summary import summarize_stream as _stream
+
+    return _stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers)
+
+
+def ensure_index(settings: Settings | None = None, progress: bool = False) -> dict[str, Any] | None:
+    """Ingest the configured corpus when there is no index yet; returns the ingest report if it ran."""
+    from ingest.pipeline import run_ingest
+    from ingest.store import read_manifest
+
+    settings = settings or Settings()
+    if read_manifest(settings.index.data_dir) is not None:
+        return None
+    return run_ingest(settings, progress=progress).as_dict()
+
+
+def eval_runs(settings: Settings | None = None) -> list[Any]:
+    """Saved eval runs (folders with a report.json), newest first: for the UI's Evals page."""
+    from pathlib import Path
+
+    settings = settings or Settings()
+    roots = [settings.ui.eval_runs_dir, Path(__file__).resolve().parent.parent / "evals" / "runs"]
+    runs = [p.parent for root in roots if root.is_dir() for p in root.glob("*/report.json")]
+    return sorted(set(runs), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def diff_eval_runs(old: Any, new: Any) -> dict[str, Any]:
+    from evals.diff import diff_runs
+
+    return diff_runs(old, new)

@@ -111,6 +111,17 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.api import summarize
+
+    summary = summarize(args.topic, settings=settings, backend=args.backend, max_papers=args.max_papers)
+    if args.json:
+        _print_json(summary.as_dict())
+    else:
+        print(summary.markdown())
+    return 0
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.api import chat_session
 
@@ -181,6 +192,21 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the Streamlit app; the app itself ingests the corpus first if there is no index."""
+    import subprocess
+
+    app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    port = args.port or settings.ui.ui_port
+    print(f"papers-assistant UI on http://{settings.ui.ui_host}:{port} (Ctrl-C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", settings.ui.ui_host,
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
+    try:
+        return subprocess.call(cmd)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.settings import describe_settings
 
@@ -224,6 +250,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("ask", cmd_ask, "Answer a question with numbered citations to paper titles.")
     p.add_argument("question", help="your question, in plain language")
     _retrieval_args(p, backend=True)
+    p = add("summarize", cmd_summarize, "A cited, theme-by-theme summary of everything on a topic.")
+    p.add_argument("topic", help="the subfield, e.g. 'data selection for instruction tuning'")
+    p.add_argument("--backend", default=None, help="openai, local or extractive (default: PAPERS_LLM, auto)")
+    p.add_argument("--max-papers", type=int, default=None, help="most papers to cover (default: PAPERS_SUMMARY_MAX_PAPERS)")
     p = add("chat", cmd_chat, "Interactive multi-turn chat (follow-ups are condensed with the history).")
     _retrieval_args(p, backend=True)
     p = add("eval", cmd_eval, "Score the assistant on a gold question set; `eval diff OLD NEW`; `eval generate`.")
@@ -237,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="overwrite an existing output dir")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
     p.add_argument("-n", type=int, default=20, help="with generate: how many drafts")
+    p = add("ui", cmd_ui, "Start the Streamlit chat UI in your browser (ingests first if needed).")
+    p.add_argument("--port", type=int, default=None, help="port (default: PAPERS_UI_PORT)")
     add("config", cmd_config, "List every setting with its environment variable, default and current value.")
     return parser
 

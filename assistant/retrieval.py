@@ -92,6 +92,7 @@ class Retriever:
         for rec in records["papers"]:
             paper = Paper(**rec)
             self.papers[paper.paper_id] = paper
+        self.collection = index.collection
         self.embed_model = make_embedder(settings)
         self.vector_index = VectorStoreIndex.from_vector_store(
             ChromaVectorStore(chroma_collection=index.collection), embed_model=self.embed_model
@@ -179,6 +180,21 @@ class Retriever:
         if mode == "bm25" and not dense.raw:
             best_dense = max(self._cosines(question, hits[:k]).values(), default=0.0)
         return RetrievalResult(hits=hits[:k], mode=mode, best_dense=best_dense, author_matched=bool(matched))
+
+    def paper_vectors(self, paper_ids: list[str]) -> dict[str, list[float]]:
+        """Mean stored chunk embedding per paper, straight from Chroma (no re-embedding)."""
+        got = self.collection.get(
+            where={"paper_id": {"$in": list(paper_ids)}}, include=["embeddings", "metadatas"]
+        )
+        sums: dict[str, list[float]] = {}
+        counts: dict[str, int] = {}
+        for vec, meta in zip(got["embeddings"], got["metadatas"]):
+            pid = meta["paper_id"]
+            acc = sums.setdefault(pid, [0.0] * len(vec))
+            for i, v in enumerate(vec):
+                acc[i] += float(v)
+            counts[pid] = counts.get(pid, 0) + 1
+        return {pid: [v / counts[pid] for v in acc] for pid, acc in sums.items()}
 
     def _cosines(self, question: str, hits: list[PaperHit]) -> dict[str, float]:
         """Dense relevance of BM25-only hits, so abstention works the same in every mode."""

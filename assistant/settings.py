@@ -84,6 +84,13 @@ class AnswerSettings(BaseSettings):
         description="Share of a sentence's content words its cited abstract must contain; unsupported sentences are dropped.",
     )
     extractive_sources: int = Field(3, ge=1, le=20, description="Sources the extractive backend quotes (one sentence each).")
+    summary_max_papers: int = Field(20, ge=1, le=200, description="Most papers a subfield summary covers (more are capped, and it says so).")
+    summary_min_relevance: float = Field(
+        0.46, ge=-1.0, le=1.0, description="Dense cosine a paper needs to count as on-topic for a summary (or...)."
+    )
+    summary_min_coverage: float = Field(
+        0.45, ge=0.0, le=1.0, description="...this keyword coverage of the topic's words; calibrated on the subfield questions."
+    )
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question accepted.")
 
 
@@ -115,6 +122,16 @@ class LLMSettings(BaseSettings):
     max_retries: int = Field(3, ge=0, le=10, description="Retries with backoff for transient server errors.")
 
 
+class UISettings(BaseSettings):
+    """The Streamlit app."""
+
+    model_config = _group_config()
+
+    ui_host: str = Field("127.0.0.1", description="Address `papers ui` listens on (localhost only by default).")
+    ui_port: int = Field(8501, ge=1, le=65535, description="Port of `papers ui`.")
+    eval_runs_dir: Path = Field(Path("eval-runs"), description="Folder the Evals page lists runs from (plus evals/runs/).")
+
+
 class EvalSettings(BaseSettings):
     """The eval harness's price table (used only to estimate cost per 1k questions)."""
 
@@ -134,6 +151,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval options.")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer options.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM backend options.")
+    ui: UISettings = Field(default_factory=UISettings, description="UI options.")
     eval: EvalSettings = Field(default_factory=EvalSettings, description="Eval harness options.")
 
 

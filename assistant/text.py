@@ -29,6 +29,7 @@ STOPWORDS = frozenset(
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping trailing [n] citations with their sentence."""
     text = re.sub(r"\s+", " ", text).strip()
+    text = re.sub(r"(?<=[.!?]) % (?=\S)", " ", text)  # LaTeX comment markers left between sentences
     if not text:
         return []
     parts: list[str] = []

@@ -52,7 +52,34 @@ def answer_question(q: Question, settings: Settings, backend: str | None) -> Any
     return assistant.ask(q.question, settings=settings, backend=backend)
 
 
+def summary_row(q: Question, settings: Settings, backend: str | None) -> dict[str, Any]:
+    """Subfield questions are scored on the summary path: every paper it cites, against gold."""
+    started = time.perf_counter()
+    summary = assistant.summarize(q.question, settings=settings, backend=backend)
+    latency = (time.perf_counter() - started) * 1000
+    text = " ".join(i.sentence for t in summary.themes for i in t.items)
+    cited = {c.n: c.abstract for c in summary.citations}
+    faith = offline_faithfulness(text, cited) if not summary.abstained else None
+    return {"answer": summary.markdown(), "abstained": summary.abstained, "citations": [c.title for c in summary.citations],
+            "sources": [c.title for c in summary.citations] + [c.title for c in summary.also_relevant],
+            "latency_ms": round(latency, 1), "stage_ms": {"total": round(latency, 1)},
+            "tokens": {"prompt_tokens": 0, "completion_tokens": 0}, "faith": faith, "backend": summary.backend,
+            "notices": summary.notices, "cited_text": (text, cited)}
+
+
 def run_one(q: Question, settings: Settings, backend: str | None, judge_llm: Any) -> dict[str, Any]:
+    if q.kind == "subfield":
+        s = summary_row(q, settings, backend)
+        ranked = [h.paper.title for h in assistant.retrieve(q.question, settings=settings, k=10).hits]
+        llm_faith = llm_faithfulness(*s["cited_text"], judge_llm) if judge_llm and not s["abstained"] else None
+        faith = s.pop("faith")
+        s.pop("cited_text")
+        return {"id": q.id, "question": q.question, "kind": q.kind, "ranked10": ranked, **s,
+                "gold_titles": q.gold_titles, "acceptable_titles": q.acceptable_titles,
+                "faithfulness": None if faith is None else {"sentences": faith.sentences, "supported": faith.supported,
+                                                            "citations": faith.citations, "supporting": faith.supporting_citations},
+                "llm_faithfulness": None if llm_faith is None else {"sentences": llm_faith.sentences, "supported": llm_faith.supported,
+                                                                    "unjudged": llm_faith.unjudged}}
     started = time.perf_counter()
     answer = answer_question(q, settings, backend)
     latency = (time.perf_counter() - started) * 1000

@@ -1,0 +1,149 @@
+"""Chat page: ask, watch the answer stream, open the cited papers; or summarize a subfield."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import assistant
+from assistant.errors import PapersError
+from assistant.retrieval import Filters
+from assistant.text import split_sentences, strip_citations
+from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings
+
+BACKENDS = ["auto", "extractive", "local", "openai"]
+
+
+def sidebar() -> dict:
+    s = settings()
+    with st.sidebar:
+        st.header("Settings")
+        backend = st.selectbox("Backend", BACKENDS, index=BACKENDS.index(s.llm.llm), key="backend",
+                               help="auto = openai when OPENAI_API_KEY is set, else extractive")
+        if backend in ("openai", "auto") and s.llm.openai_api_key is not None or backend == "openai":
+            st.caption(f"Model: {s.llm.llm_model}" + (f" at {s.llm.openai_base_url}" if s.llm.openai_base_url else ""))
+        elif backend == "local":
+            st.caption("Model: SmolLM2-135M-Instruct (GGUF, in-process)")
+        mode = st.selectbox("Retrieval", ["hybrid", "dense", "bm25"], key="mode")
+        k = st.slider("Sources", 1, 10, s.retrieval.top_k, key="k")
+        years = st.slider("Years", 2010, 2026, (2010, 2026), key="years")
+        author = st.text_input("Author contains", key="author")
+        summary_mode = st.toggle("Summarize a subfield", key="summary_mode",
+                                 help="A theme-by-theme summary of every relevant paper, all cited")
+        col1, col2 = st.columns(2)
+        if col1.button("Clear", key="clear", use_container_width=True):
+            st.session_state.pop("chat", None)
+            st.session_state.turns = []
+        turns = st.session_state.get("turns", [])
+        col2.download_button("Export", data=export(turns), file_name="conversation.md", mime="text/markdown",
+                             key="export", use_container_width=True, disabled=not turns)
+        try:
+            stats = assistant.index_stats(s)
+            st.caption(f"Index: {stats['papers']} papers, {stats['chunks']} chunks, {stats['embedder']}")
+        except PapersError:
+            pass
+    filters = Filters(year_from=years[0] if years[0] > 2010 else None, year_to=years[1] if years[1] < 2026 else None,
+                      author=author or None)
+    return {"backend": None if backend == "auto" else backend, "mode": mode, "k": k,
+            "filters": filters if filters.active() else None, "summary_mode": summary_mode}
+
+
+def export(turns: list[dict]) -> str:
+    parts = []
+    for t in turns:
+        parts.append(f"## {t['question']}\n\n{t['markdown']}")
+    return "\n\n".join(parts) or "(empty conversation)"
+
+
+def highlighted_abstract(abstract: str, cited_sentences: list[str]) -> str:
+    """The abstract, escaped, with the sentences the answer quoted or drew on marked."""
+    out = []
+    for sentence in split_sentences(abstract):
+        esc = html_escape(sentence)
+        hit = any(c and (c in sentence or sentence in c) for c in cited_sentences)
+        out.append(f"<mark>{esc}</mark>" if hit else esc)
+    return " ".join(out)
+
+
+def render_sources(citations: list[dict], answer_text: str) -> None:
+    for c in citations:
+        said = [strip_citations(s).rstrip(".") for s in split_sentences(answer_text) if f"[{c['n']}]" in s]
+        with st.expander(f"[{c['n']}] {md_escape(c['title'])}"):
+            meta = " · ".join(x for x in (", ".join(c["authors"]), c.get("date") or "") if x)
+            if meta:
+                st.caption(md_escape(meta))
+            st.markdown(highlighted_abstract(c["abstract"], said), unsafe_allow_html=True)
+
+
+def render_turn(turn: dict) -> None:
+    with st.chat_message("user"):
+        st.markdown(md_escape(turn["question"]))
+    with st.chat_message("assistant"):
+        if turn.get("error"):
+            st.error(turn["error"])
+        elif turn["abstained"]:
+            st.warning(f"**No answer in the corpus.** {md_escape(turn['text'])}", icon=":material/search_off:")
+        else:
+            st.markdown(md_answer(turn["text"]) if not turn.get("is_summary") else turn["text"])
+            for n in turn.get("notices", []):
+                st.caption(f"note: {md_escape(n)}")
+            render_sources(turn["citations"], turn["raw_text"])
+
+
+def citation_dicts(citations) -> list[dict]:
+    return [{"n": c.n, "title": c.title, "authors": c.authors, "date": c.date, "abstract": c.abstract} for c in citations]
+
+
+def ask(question: str, opts: dict) -> dict:
+    s = settings()
+    loaded_assistant(s)
+    if "chat" not in st.session_state:
+        st.session_state.chat = assistant.chat_session(settings=s)
+    chat = st.session_state.chat
+    chat.filters = opts["filters"]
+    if opts["summary_mode"]:
+        stream = assistant.summarize_stream(question, settings=s, backend=opts["backend"])
+        st.write_stream(stream)
+        summary = stream.summary
+        body = "\n\n".join(f"**{md_escape(t.name)}**\n\n" + "\n".join(f"- {md_answer(i.sentence)}" for i in t.items) for t in summary.themes)
+        text = f"{md_answer(summary.overview)}\n\n{body}"
+        if summary.also_relevant:
+            text += "\n\n**Also relevant:** " + "; ".join(md_escape(c.title) for c in summary.also_relevant)
+        raw = " ".join(i.sentence for t in summary.themes for i in t.items)
+        return {"question": question, "abstained": summary.abstained, "text": text if not summary.abstained else summary.overview,
+                "raw_text": raw, "citations": citation_dicts(summary.citations), "notices": summary.notices,
+                "markdown": summary.markdown(), "is_summary": True}
+    stream = chat.stream(question, backend=opts["backend"], k=opts["k"], mode=opts["mode"])
+    placeholder = st.empty()
+    with placeholder.container():
+        st.write_stream(stream)
+    placeholder.empty()  # replaced by the checked answer below
+    answer = stream.answer
+    from assistant.render import answer_markdown
+
+    return {"question": question, "abstained": answer.abstained, "text": answer.answer, "raw_text": answer.answer,
+            "citations": citation_dicts(answer.citations), "notices": answer.notices, "markdown": answer_markdown(answer)}
+
+
+def main() -> None:
+    st.title("Ask the papers")
+    if not ready():
+        return
+    opts = sidebar()
+    turns = st.session_state.setdefault("turns", [])
+    for turn in turns:
+        render_turn(turn)
+    question = st.chat_input("Ask about the papers, e.g. How can data be selected for instruction tuning?")
+    if question:
+        with st.chat_message("user"):
+            st.markdown(md_escape(question))
+        with st.chat_message("assistant"):
+            try:
+                turn = ask(question, opts)
+            except PapersError as exc:
+                turn = {"question": question, "error": str(exc), "abstained": False, "text": "", "raw_text": "",
+                        "citations": [], "markdown": f"error: {exc}"}
+        turns.append(turn)
+        st.rerun()
+
+
+main()

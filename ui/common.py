@@ -1,0 +1,64 @@
+"""What every page shares: settings, the cached assistant, and escaping of untrusted text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import streamlit as st
+
+import assistant
+import assistant.api
+from assistant.errors import PapersError
+from assistant.settings import Settings
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def md_escape(text: str) -> str:
+    """Render text as literal text inside Markdown (titles and abstracts are data, not markup)."""
+    return _MD_SPECIAL.sub(r"\\\1", text or "")
+
+
+def md_answer(text: str) -> str:
+    """An answer as literal text, but with its [n] citations left readable."""
+    return re.sub(r"\\\[(\d+)\\\]", r"[\1]", md_escape(text))
+
+
+def html_escape(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def settings() -> Settings:
+    """Read on every rerun (cheap), so a changed environment is seen; the heavy parts are cached below."""
+    return Settings()
+
+
+@st.cache_resource(show_spinner="Loading the index and models…")
+def _load(key: str, _settings: Settings):
+    return assistant.get_assistant(_settings)
+
+
+def loaded_assistant(s: Settings):
+    """Models and index load once per process (per configuration), not on every rerun."""
+    from ingest.store import read_manifest
+
+    manifest = read_manifest(s.index.data_dir) or {}
+    return _load(f"{s.model_dump_json()}|{manifest.get('generation')}|{manifest.get('built_at')}", s)
+
+
+def ready() -> bool:
+    """Make sure an index exists (ingesting the corpus on first start) and is loaded; show errors in the page."""
+    s = settings()
+    try:
+        if "index_checked" not in st.session_state:
+            with st.spinner("No index yet: ingesting the corpus (about a minute on first start)…"):
+                report = assistant.api.ensure_index(s)
+            if report:
+                st.toast(f"Ingested {report['papers']} papers")
+            st.session_state.index_checked = True
+        loaded_assistant(s)
+        return True
+    except PapersError as exc:
+        st.error(f"The index is not available: {exc}")
+        return False
