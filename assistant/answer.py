@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 from assistant.citations import check_citations
 from assistant.errors import PapersError
 from assistant.extractive import SentencePicker
-from assistant.llm import context_window, explain, make_llm, resolve_backend
+from assistant.llm import answer_tokens, context_window, explain, make_llm, resolve_backend
 from assistant.prompts import PackedContext, build_messages, pack
 from assistant.retrieval import Filters, PaperHit, Retriever
 from assistant.settings import Settings
@@ -133,7 +133,7 @@ class Assistant:
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
         window = context_window(self.settings, backend)
-        packed = pack(question, result.hits, window, self.settings.answer.max_answer_tokens)
+        packed = pack(question, result.hits, window, answer_tokens(self.settings, backend))
         t1 = time.perf_counter()
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         notices = list(packed.notices)

@@ -35,6 +35,10 @@ def context_window(settings: Settings, backend: str) -> int:
     return settings.llm.local_context_window if backend == "local" else settings.llm.context_window
 
 
+def answer_tokens(settings: Settings, backend: str) -> int:
+    return settings.llm.local_max_answer_tokens if backend == "local" else settings.answer.max_answer_tokens
+
+
 def local_model_path(settings: Settings) -> Path:
     if settings.llm.local_model_path:
         path = Path(settings.llm.local_model_path)
@@ -57,7 +61,7 @@ def make_llm(settings: Settings, backend: str) -> Any:
     """A llama-index LLM for the backend (None for extractive)."""
     if backend == "extractive":
         return None
-    max_tokens = settings.answer.max_answer_tokens
+    max_tokens = answer_tokens(settings, backend)
     if backend == "local":
         try:
             from llama_index.llms.llama_cpp import LlamaCPP

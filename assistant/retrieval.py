@@ -176,35 +176,30 @@ class Retriever:
             matched &= allowed
         if matched:  # "what did X co-author?": X's papers are the answer, whatever else scored well
             hits = [h for h in self._pin_authors(hits, matched) if h.author_match]
-        best_dense = max((h.dense for h in hits if h.dense is not None), default=0.0)
-        if mode == "bm25" and not dense.raw:
-            best_dense = max(self._cosines(question, hits[:k]).values(), default=0.0)
+        self.dense_scores(question, hits[:k])  # abstention needs the same relevance signal in every mode
+        best_dense = max((h.dense for h in hits[:k] if h.dense is not None), default=0.0)
         return RetrievalResult(hits=hits[:k], mode=mode, best_dense=best_dense, author_matched=bool(matched))
 
-    def paper_vectors(self, paper_ids: list[str]) -> dict[str, list[float]]:
-        """Mean stored chunk embedding per paper, straight from Chroma (no re-embedding)."""
-        got = self.collection.get(
-            where={"paper_id": {"$in": list(paper_ids)}}, include=["embeddings", "metadatas"]
-        )
-        sums: dict[str, list[float]] = {}
-        counts: dict[str, int] = {}
+    def paper_vectors(self, paper_ids: list[str]) -> dict[str, list[list[float]]]:
+        """Each paper's stored chunk embeddings, straight from Chroma (no re-embedding)."""
+        got = self.collection.get(where={"paper_id": {"$in": list(paper_ids)}}, include=["embeddings", "metadatas"])
+        out: dict[str, list[list[float]]] = {}
         for vec, meta in zip(got["embeddings"], got["metadatas"]):
-            pid = meta["paper_id"]
-            acc = sums.setdefault(pid, [0.0] * len(vec))
-            for i, v in enumerate(vec):
-                acc[i] += float(v)
-            counts[pid] = counts.get(pid, 0) + 1
-        return {pid: [v / counts[pid] for v in acc] for pid, acc in sums.items()}
+            out.setdefault(meta["paper_id"], []).append([float(v) for v in vec])
+        return out
 
-    def _cosines(self, question: str, hits: list[PaperHit]) -> dict[str, float]:
-        """Dense relevance of BM25-only hits, so abstention works the same in every mode."""
-        if not hits:
-            return {}
+    def dense_scores(self, question: str, hits: list[PaperHit]) -> None:
+        """Fill in the cosine similarity of hits the dense retriever did not return, from stored vectors."""
+        missing = [h for h in hits if h.dense is None]
+        if not missing:
+            return
         q = self.embed_model.get_query_embedding(question)
-        vectors = self.embed_model.get_text_embedding_batch([f"{h.paper.title}\n{h.texts[0]}" for h in hits])
-        for h, v in zip(hits, vectors):
-            h.dense = sum(a * b for a, b in zip(q, v))
-        return {h.paper_id: h.dense for h in hits if h.dense is not None}
+        qn = math.sqrt(sum(x * x for x in q)) or 1.0
+        for pid, vecs in self.paper_vectors([h.paper_id for h in missing]).items():
+            best = max(sum(a * b for a, b in zip(q, v)) / (qn * (math.sqrt(sum(x * x for x in v)) or 1.0)) for v in vecs)
+            for h in missing:
+                if h.paper_id == pid:
+                    h.dense = best
 
     def _to_papers(self, nodes: list[NodeWithScore], dense_raw: dict[str, float], bm25_raw: dict[str, float],
                    allowed: set[str] | None) -> list[PaperHit]:

