@@ -138,3 +138,24 @@ def test_unreachable_llm_server_is_one_line_and_never_shows_the_key(run_cli, cor
     assert result.returncode == 2
     assert "error: cannot reach the LLM server at http://127.0.0.1:9/v1" in result.stderr
     assert secret not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
+
+def test_papers_chat_answers_a_followup_in_the_terminal(corpus_index, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PAPERS_")},
+           "PAPERS_EMBED_BACKEND": "local", "PAPERS_DATA_DIR": str(corpus_index)}
+    result = subprocess.run([sys.executable, "-m", "assistant", "chat", "--json"], input=(
+        "Which papers select training data for instruction tuning?\nand which of those use optimal transport?\n\n"),
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    decoder, text, turns = json.JSONDecoder(), result.stdout.strip(), []
+    while text:
+        obj, end = decoder.raw_decode(text)
+        turns.append(obj)
+        text = text[end:].strip()
+    assert len(turns) == 2
+    assert "optimal transport" in turns[1]["standalone_question"] and "instruction tuning" in turns[1]["standalone_question"]
+    assert turns[1]["citations"][0]["title"].startswith("TAROT")

@@ -110,3 +110,17 @@ def test_llm_judge_runs_against_the_real_server(real_settings, small_set, tmp_pa
 def test_cli_eval_diff_needs_two_runs(run_cli):
     result = run_cli("eval", "diff", "only-one")
     assert result.returncode == 2 and "usage: papers eval diff" in result.stderr
+
+
+@pytest.mark.slow
+def test_generator_drafts_questions_marked_as_drafts(real_settings, llama_server, tmp_path):
+    from evals.generate import draft_questions
+
+    settings = real_settings(PAPERS_OPENAI_BASE_URL=llama_server, PAPERS_LLM_MODEL="smollm2", PAPERS_CONTEXT_WINDOW="2048")
+    out = tmp_path / "drafts.jsonl"
+    written = draft_questions(3, out, backend="openai", settings=settings)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert written >= 1 and len(rows) == written and all(r["draft"] is True and len(r["gold_titles"]) == 1 for r in rows)
+    titles = {p.title for p in __import__("assistant").corpus_papers(settings)}
+    assert all(r["gold_titles"][0] in titles for r in rows)
+    load_dataset(out)  # drafts are valid dataset lines

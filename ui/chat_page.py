@@ -6,7 +6,7 @@ import streamlit as st
 
 import assistant
 from assistant.errors import PapersError
-from assistant.retrieval import Filters
+from assistant import Filters
 from assistant.text import split_sentences, strip_citations
 from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import assistant
-from assistant.retrieval import Filters
+from assistant import Filters
 from ui.common import md_escape, ready, settings
 
 
