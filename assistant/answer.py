@@ -53,32 +53,41 @@ class Answer:
         return data
 
 
-class AnswerStream:
-    """Iterate for text deltas as they are generated; ``.answer`` holds the checked Answer at the end.
+class ResultStream:
+    """Iterate for text deltas as they are produced; the final result object arrives last.
 
-    The streamed text is the model's raw output; the final ``answer.answer`` is what survived citation
-    checking, so a UI should replace the streamed text with it when the stream ends.
+    Steps are strings (deltas) and one result of ``result_type``. For answers, the streamed text is the
+    model's raw output and the final ``answer.answer`` is what survived citation checking, so a UI
+    should replace the streamed text with it when the stream ends.
     """
 
-    def __init__(self, steps: Iterator[str | Answer], on_done: Callable[[Answer], None] | None = None) -> None:
+    result_type: type = object
+
+    def __init__(self, steps: Iterator[Any], on_done: Callable[[Any], None] | None = None) -> None:
         self._steps = steps
         self._on_done = on_done
-        self.answer: Answer | None = None
+        self.value: Any = None
 
     def __iter__(self) -> Iterator[str]:
         for step in self._steps:
-            if isinstance(step, Answer):
-                self.answer = step
-                if self._on_done:
-                    self._on_done(step)
-            else:
+            if isinstance(step, str):
                 yield step
+                continue
+            self.value = step
+            if self._on_done:
+                self._on_done(step)
 
-    def result(self) -> Answer:
+    def result(self) -> Any:
         for _ in self:
             pass
-        assert self.answer is not None
-        return self.answer
+        assert self.value is not None
+        return self.value
+
+
+class AnswerStream(ResultStream):
+    @property
+    def answer(self) -> Answer | None:
+        return self.value
 
 
 class Assistant:

@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
-from assistant.answer import Assistant, Citation, _citation
+from assistant.answer import Assistant, Citation, ResultStream, _citation
 from assistant.citations import check_citations, cite
 from assistant.errors import PapersError
 from assistant.retrieval import PaperHit
@@ -78,25 +78,12 @@ class Summary:
         return data
 
 
-class SummaryStream:
-    """Iterate for Markdown pieces as they are written; ``.summary`` is set at the end."""
+class SummaryStream(ResultStream):
+    """Markdown pieces as they are written; ``.summary`` is set at the end."""
 
-    def __init__(self, steps: Iterator[str | Summary]) -> None:
-        self._steps = steps
-        self.summary: Summary | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        for step in self._steps:
-            if isinstance(step, Summary):
-                self.summary = step
-            else:
-                yield step
-
-    def result(self) -> Summary:
-        for _ in self:
-            pass
-        assert self.summary is not None
-        return self.summary
+    @property
+    def summary(self) -> Summary | None:
+        return self.value
 
 
 def gather(assistant: Assistant, topic: str, max_papers: int) -> tuple[list[PaperHit], int, bool]:
@@ -314,8 +301,6 @@ def summarize_stream(assistant: Assistant, topic: str, backend: str | None = Non
             considered=considered, kept=len(hits), capped=capped, backend=backend, notices=notices,
             timings_ms={"total": (time.perf_counter() - t0) * 1000},
         )
-        if on_done:
-            on_done(summary)
         yield summary
 
-    return SummaryStream(steps())
+    return SummaryStream(steps(), on_done)

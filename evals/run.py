@@ -35,6 +35,14 @@ class Options:
     progress: bool = True
 
 
+def _display_path(path: Path) -> str:
+    """Relative to the working directory when inside it, so reports read the same on every machine."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def prepare_out(out: Path, force: bool) -> None:
     if out.exists() and any(out.iterdir()):
         if not force:
@@ -50,6 +58,15 @@ def answer_question(q: Question, settings: Settings, backend: str | None) -> Any
             chat.ask(turn)
         return chat.ask(q.question)
     return assistant.ask(q.question, settings=settings, backend=backend)
+
+
+def _faith_dicts(faith: Any, llm_faith: Any) -> dict[str, Any]:
+    return {
+        "faithfulness": None if faith is None else {"sentences": faith.sentences, "supported": faith.supported,
+                                                    "citations": faith.citations, "supporting": faith.supporting_citations},
+        "llm_faithfulness": None if llm_faith is None else {"sentences": llm_faith.sentences, "supported": llm_faith.supported,
+                                                            "unjudged": llm_faith.unjudged},
+    }
 
 
 def summary_row(q: Question, settings: Settings, backend: str | None) -> dict[str, Any]:
@@ -75,11 +92,7 @@ def run_one(q: Question, settings: Settings, backend: str | None, judge_llm: Any
         faith = s.pop("faith")
         s.pop("cited_text")
         return {"id": q.id, "question": q.question, "kind": q.kind, "ranked10": ranked, **s,
-                "gold_titles": q.gold_titles, "acceptable_titles": q.acceptable_titles,
-                "faithfulness": None if faith is None else {"sentences": faith.sentences, "supported": faith.supported,
-                                                            "citations": faith.citations, "supporting": faith.supporting_citations},
-                "llm_faithfulness": None if llm_faith is None else {"sentences": llm_faith.sentences, "supported": llm_faith.supported,
-                                                                    "unjudged": llm_faith.unjudged}}
+                "gold_titles": q.gold_titles, "acceptable_titles": q.acceptable_titles, **_faith_dicts(faith, llm_faith)}
     started = time.perf_counter()
     answer = answer_question(q, settings, backend)
     latency = (time.perf_counter() - started) * 1000
@@ -93,11 +106,7 @@ def run_one(q: Question, settings: Settings, backend: str | None, judge_llm: Any
         "citations": [c.title for c in answer.citations], "sources": [s["title"] for s in answer.sources],
         "ranked10": ranked, "latency_ms": round(latency, 1),
         "stage_ms": {k: round(v, 1) for k, v in answer.timings_ms.items()}, "tokens": answer.usage,
-        "gold_titles": q.gold_titles, "acceptable_titles": q.acceptable_titles,
-        "faithfulness": None if faith is None else {"sentences": faith.sentences, "supported": faith.supported,
-                                                    "citations": faith.citations, "supporting": faith.supporting_citations},
-        "llm_faithfulness": None if llm_faith is None else {"sentences": llm_faith.sentences, "supported": llm_faith.supported,
-                                                            "unjudged": llm_faith.unjudged},
+        "gold_titles": q.gold_titles, "acceptable_titles": q.acceptable_titles, **_faith_dicts(faith, llm_faith),
         "backend": answer.backend, "notices": answer.notices,
     }
 
@@ -204,7 +213,7 @@ def run_eval(opts: Options, settings: Settings | None = None) -> dict[str, Any]:
                                                          if any(r["kind"] == k for r in rows)},
                       "cost_speed": cost_and_speed(rows, settings)}
     report = {
-        "dataset": str(opts.dataset), "questions": len(questions), "judge": opts.judge,
+        "dataset": _display_path(opts.dataset), "questions": len(questions), "judge": opts.judge,
         "unknown_gold_titles": missing,
         "settings": {"retrieval": settings.retrieval.model_dump(), "top_k": settings.retrieval.top_k},
         "runs": runs,

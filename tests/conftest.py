@@ -41,17 +41,7 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
     """Settings with the deterministic hash embedder unless a test asks for another."""
 
     def make(**env: str) -> Settings:
-        values = {"PAPERS_EMBED_BACKEND": "hash", "PAPERS_DATA_DIR": str(tmp_path / "index"), **env}
-        old = {k: os.environ.get(k) for k in values}
-        os.environ.update(values)
-        try:
-            return Settings()
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        return settings_from_env(**{"PAPERS_EMBED_BACKEND": "hash", "PAPERS_DATA_DIR": str(tmp_path / "index"), **env})
 
     return make
 
@@ -106,7 +96,11 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _settings_for(data_dir: Path, **env: str) -> Settings:
-    values = {"PAPERS_DATA_DIR": str(data_dir), "PAPERS_EMBED_BACKEND": "local", **env}
+    return settings_from_env(**{"PAPERS_DATA_DIR": str(data_dir), "PAPERS_EMBED_BACKEND": "local", **env})
+
+
+def settings_from_env(**values: str) -> Settings:
+    """Settings as the given PAPERS_* environment would produce, without leaking it to other tests."""
     old = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -6,23 +6,14 @@ import pytest
 
 from assistant.search import search
 from ingest.pipeline import run_ingest
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, settings_from_env
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def minilm_settings(tmp_path_factory):
-    import os
-
-    from assistant.settings import Settings
-
-    os.environ["PAPERS_DATA_DIR"] = str(tmp_path_factory.mktemp("minilm") / "index")
-    os.environ["PAPERS_EMBED_BACKEND"] = "local"
-    try:
-        settings = Settings()
-    finally:
-        os.environ.pop("PAPERS_EMBED_BACKEND")
+    settings = settings_from_env(PAPERS_DATA_DIR=str(tmp_path_factory.mktemp("minilm") / "index"), PAPERS_EMBED_BACKEND="local")
     report = run_ingest(settings, CORPUS, progress=False)
     assert (report.papers, report.embedder) == (266, "local:all-MiniLM-L6-v2")
     return settings
