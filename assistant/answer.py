@@ -118,17 +118,22 @@ class Assistant:
 
     def stream(self, question: str, *, backend: str | None = None, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None, retrieval_query: str | None = None,
-               on_done: Callable[[Answer], None] | None = None) -> AnswerStream:
-        """Answer ``question``; ``retrieval_query`` (a condensed follow-up) is what retrieval sees, if given."""
+               on_done: Callable[[Answer], None] | None = None, assume_relevant: bool = False) -> AnswerStream:
+        """Answer ``question``; ``retrieval_query`` (a condensed follow-up) is what retrieval sees, if given.
+
+        ``assume_relevant`` skips abstention when the user pointed at papers already found relevant
+        (a follow-up about "those" or "it"); an empty result still abstains.
+        """
         question = self.check_question(question)
         backend = resolve_backend(self.settings, backend)
-        return AnswerStream(self._run(question, backend, k, mode, filters, retrieval_query or question), on_done)
+        steps = self._run(question, backend, k, mode, filters, retrieval_query or question, assume_relevant)
+        return AnswerStream(steps, on_done)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         return self.stream(question, **kwargs).result()
 
     def _run(self, question: str, backend: str, k: int | None, mode: str | None, filters: Filters | None,
-             query: str) -> Iterator[str | Answer]:
+             query: str, assume_relevant: bool = False) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
         result = self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
         t_retrieve = (time.perf_counter() - t0) * 1000
@@ -136,7 +141,7 @@ class Assistant:
         base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
                     coverage=round(coverage, 4))
         sources = [_source(h) for h in result.hits]
-        if self.should_abstain(result.hits, result.best_dense, coverage, result.author_matched):
+        if self.should_abstain(result.hits, result.best_dense, coverage, result.author_matched or assume_relevant):
             yield ABSTAIN_TEXT
             yield Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], sources=sources,
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)

@@ -6,7 +6,9 @@ follow-up that refers back ("those", "them", "it", "and ...", "what about ...") 
 previous standalone question. "those/these/them" means the papers on the earlier topic: retrieval is
 restricted to the earlier question's wider candidate set (``TOPIC_DEPTH`` papers, not only the few
 that were shown), and within it the follow-up's own words do the ranking (repeating the history in
-the query would rank the earlier topic above the new constraint).
+the query would rank the earlier topic above the new constraint). "it" / "this paper" means the papers
+the previous answer cited. Either way the user pointed at papers already found relevant, so the answer
+does not abstain for lack of relevance.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ _REFERS_BACK = re.compile(
     re.IGNORECASE,
 )
 _THOSE = re.compile(r"\b(those|these|them|ones)\b", re.IGNORECASE)
-TOPIC_DEPTH = 20
+_IT = re.compile(r"\b(it|its|this one|that one|the (?:first|second|third|last) one|this paper|that paper)\b", re.IGNORECASE)
+TOPIC_DEPTH = 30
+SHORT_FOLLOWUP_WORDS = 12  # a long question with "it" in it is more likely a new question than a follow-up
 
 
 @dataclass
@@ -62,10 +66,17 @@ class ChatSession:
             standalone = question
         filters = self.filters
         query = standalone
-        if _THOSE.search(question) and previous.answer.sources and not previous.answer.abstained:
-            topic = self.assistant.retriever.retrieve(previous.standalone, k=TOPIC_DEPTH, mode=self.mode, filters=self.filters)
+        answered = not previous.answer.abstained and previous.answer.sources
+        if answered and _THOSE.search(question):
+            cfg = self.assistant.settings.retrieval
+            wide = cfg.model_copy(update={"candidate_depth": max(cfg.candidate_depth, 2 * TOPIC_DEPTH)})
+            topic = self.assistant.retriever.retrieve(previous.standalone, k=TOPIC_DEPTH, mode=self.mode,
+                                                      filters=self.filters, params=wide)
             ids = frozenset(h.paper_id for h in topic.hits) | {s["paper_id"] for s in previous.answer.sources}
             filters = replace(filters or Filters(), paper_ids=ids)
+            query = question
+        elif answered and _IT.search(question) and previous.answer.citations and len(question.split()) <= SHORT_FOLLOWUP_WORDS:
+            filters = replace(filters or Filters(), paper_ids=frozenset(c.paper_id for c in previous.answer.citations))
             query = question
         return standalone, query, filters
 
@@ -95,6 +106,7 @@ class ChatSession:
         return self.assistant.stream(
             question, backend=overrides.get("backend", self.backend), k=overrides.get("k", self.k),
             mode=overrides.get("mode", self.mode), filters=filters, retrieval_query=query, on_done=remember,
+            assume_relevant=filters is not None and filters.paper_ids is not None,
         )
 
     def ask(self, question: str, **overrides: Any) -> Answer:
