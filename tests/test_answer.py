@@ -85,8 +85,10 @@ def test_followup_is_condensed_with_history_and_restricted_to_earlier_papers(rea
     first = chat.ask("Which papers select training data for instruction tuning?")
     second = chat.ask("and which of those use optimal transport?")
     assert "instruction tuning" in second.standalone_question and "optimal transport" in second.standalone_question
-    topic = assistant.retrieve("Which papers select training data for instruction tuning?", settings=chat.assistant.settings, k=20)
-    assert {s["paper_id"] for s in second.sources} <= {h.paper_id for h in topic.hits} | {s["paper_id"] for s in first.sources}
+    settings = chat.assistant.settings
+    wide = settings.retrieval.model_copy(update={"candidate_depth": 120})
+    topic = assistant.retrieve("Which papers select training data for instruction tuning?", settings=settings, k=60, params=wide)
+    assert {s["paper_id"] for s in second.sources} <= {h.paper_id for h in topic.hits}  # only papers on the earlier topic
     assert second.citations[0].title == "TAROT: Targeted Data Selection via Optimal Transport"
     assert len(chat.turns) == 2
     assert "TAROT" in chat.export_markdown()
@@ -159,3 +161,17 @@ def test_papers_chat_answers_a_followup_in_the_terminal(corpus_index, tmp_path):
     assert len(turns) == 2
     assert "optimal transport" in turns[1]["standalone_question"] and "instruction tuning" in turns[1]["standalone_question"]
     assert turns[1]["citations"][0]["title"].startswith("TAROT")
+
+
+def test_followup_about_it_answers_from_the_cited_paper(real_settings):
+    chat = assistant.chat_session(settings=real_settings(), backend="extractive")
+    chat.ask("What is KOALA++?")
+    second = chat.ask("what earlier method does it improve on?")
+    assert not second.abstained
+    assert [c.title for c in second.citations] == ["KOALA++: Efficient Kalman-Based Optimization with Gradient-Covariance Products"]
+
+
+def test_followup_to_an_unrelated_topic_still_abstains(real_settings):
+    chat = assistant.chat_session(settings=real_settings(), backend="extractive")
+    chat.ask("What is KOALA++?")
+    assert chat.ask("and what about pizza dough recipes?").abstained
