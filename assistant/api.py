@@ -56,7 +56,8 @@ def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSess
 
 def retrieve(question: str, *, settings: Settings | None = None, **kwargs: Any) -> RetrievalResult:
     """Retrieval only (kwargs: k, mode, filters): what the evals score and `papers search` shows."""
-    return get_assistant(settings).retriever.retrieve(get_assistant(settings).check_question(question), **kwargs)
+    loaded = get_assistant(settings)
+    return loaded.retriever.retrieve(loaded.check_question(question), **kwargs)
 
 
 def index_stats(settings: Settings | None = None) -> dict[str, Any]:

@@ -162,7 +162,7 @@ def describe_settings(settings: Settings | None = None) -> list[dict[str, Any]]:
     """List every option with its env var, default, current value and description (secrets masked)."""
     settings = settings or Settings()
     rows: list[dict[str, Any]] = []
-    for group_name, group_field in Settings.model_fields.items():
+    for group_name in Settings.model_fields:
         group = getattr(settings, group_name)
         for name, field in type(group).model_fields.items():
             value = getattr(group, name)

@@ -38,7 +38,7 @@ def main() -> None:
     print(f"load (index + embedder, warm process)   {time.perf_counter() - start:6.2f} s")
     assistant.retrieve(questions[0], settings=settings)  # warm-up
     for mode in ("hybrid", "dense", "bm25"):
-        ms = [timed(lambda q=q: assistant.retrieve(q, settings=settings, mode=mode)) for q in questions]
+        ms = [timed(lambda q=q, m=mode: assistant.retrieve(q, settings=settings, mode=m)) for q in questions]
         print(f"retrieval {mode:7s} p50 {percentile(ms, 50):6.1f} ms   p95 {percentile(ms, 95):6.1f} ms   (n={len(ms)})")
     ms = [timed(lambda q=q: assistant.ask(q, settings=settings, backend="extractive")) for q in questions]
     print(f"answer extractive  p50 {percentile(ms, 50):7.1f} ms   p95 {percentile(ms, 95):7.1f} ms   (n={len(ms)})")
@@ -46,7 +46,7 @@ def main() -> None:
     for backend in backends:
         assistant.ask(questions[0], settings=settings, backend=backend)  # load the model once
         sample = questions[1 : 1 + args.local_questions]
-        ms = [timed(lambda q=q: assistant.ask(q, settings=settings, backend=backend)) for q in sample]
+        ms = [timed(lambda q=q, b=backend: assistant.ask(q, settings=settings, backend=b)) for q in sample]
         print(f"answer {backend:11s} p50 {percentile(ms, 50):7.1f} ms   p95 {percentile(ms, 95):7.1f} ms   (n={len(ms)})")
     cold = []
     for _ in range(3):

@@ -25,7 +25,7 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
 
 
 def write_markdown(report: dict[str, Any], out: Path) -> None:
-    lines = [f"# Eval report", "", f"Dataset: `{report['dataset']}` ({report['questions']} questions); judge: {report['judge']}.", ""]
+    lines = ["# Eval report", "", f"Dataset: `{report['dataset']}` ({report['questions']} questions); judge: {report['judge']}.", ""]
     if report["unknown_gold_titles"]:
         lines += ["**Warning:** gold titles not in the index (scored as misses, listed here):", ""]
         lines += [f"- {qid}: {', '.join(t)}" for qid, t in report["unknown_gold_titles"].items()] + [""]

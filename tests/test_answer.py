@@ -82,7 +82,7 @@ def test_retrieval_modes_are_selectable_and_deduplicated_to_papers(real_settings
 
 def test_followup_is_condensed_with_history_and_restricted_to_earlier_papers(real_settings):
     chat = assistant.chat_session(settings=real_settings(), backend="extractive")
-    first = chat.ask("Which papers select training data for instruction tuning?")
+    chat.ask("Which papers select training data for instruction tuning?")
     second = chat.ask("and which of those use optimal transport?")
     assert "instruction tuning" in second.standalone_question and "optimal transport" in second.standalone_question
     settings = chat.assistant.settings
@@ -175,3 +175,10 @@ def test_followup_to_an_unrelated_topic_still_abstains(real_settings):
     chat = assistant.chat_session(settings=real_settings(), backend="extractive")
     chat.ask("What is KOALA++?")
     assert chat.ask("and what about pizza dough recipes?").abstained
+
+
+def test_extractive_answer_is_exactly_the_contribution_sentence(real_settings):
+    answer = assistant.ask("What is KOALA++?", settings=real_settings(), backend="extractive")
+    assert answer.answer == ("We propose KOALA++, a scalable Kalman-based optimization algorithm that explicitly models "
+                             "structured gradient uncertainty in neural network training [1].")
+    assert [(c.n, c.title) for c in answer.citations] == [(1, "KOALA++: Efficient Kalman-Based Optimization with Gradient-Covariance Products")]
