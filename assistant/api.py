@@ -127,3 +127,11 @@ def diff_eval_runs(old: Any, new: Any) -> dict[str, Any]:
     from evals.diff import diff_runs
 
     return diff_runs(old, new)
+
+
+def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[tuple[Any, float | None, float]]:
+    """(paper, embedding similarity, keyword coverage) for every paper a summary of ``topic`` considers:
+    what `evals.calibrate` tunes the summary relevance bar on."""
+    from assistant.summary import candidates
+
+    return [(h.paper, h.dense, cov) for h, cov in candidates(get_assistant(settings), topic)]

@@ -288,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted; the previous index (if any) is still the live one", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if type(exc).__module__.startswith("openai"):  # e.g. from the eval judge or the question drafter
+            from assistant.llm import explain
+
+            print(f"error: {explain(exc, settings)}", file=sys.stderr)
+            return 2
+        raise
 
 
 def _first_error(exc: Exception) -> str:

@@ -86,18 +86,23 @@ class SummaryStream(ResultStream):
         return self.value
 
 
-def gather(assistant: Assistant, topic: str, max_papers: int) -> tuple[list[PaperHit], int, bool]:
-    """Relevant papers in rank order, how many were considered, and whether the cap cut some off."""
-    cfg = assistant.settings
-    params = cfg.retrieval.model_copy(update={"candidate_depth": max(cfg.retrieval.candidate_depth, GATHER_DEPTH * 2)})
+def candidates(assistant: Assistant, topic: str) -> list[tuple[PaperHit, float]]:
+    """The papers a summary considers, in rank order, each with its keyword coverage of the topic
+    (``hit.dense`` holds its embedding similarity): the signals the relevance bar is calibrated on."""
+    cfg = assistant.settings.retrieval
+    params = cfg.model_copy(update={"candidate_depth": max(cfg.candidate_depth, GATHER_DEPTH * 2)})
     result = assistant.retriever.retrieve(topic, k=GATHER_DEPTH, params=params)
     assistant.retriever.dense_scores(topic, result.hits)
-    kept = []
-    for h in result.hits:
-        cov = assistant.picker.coverage(topic, [f"{h.paper.title} {h.paper.abstract}"])
-        if h.author_match or (h.dense or 0.0) >= cfg.answer.summary_min_relevance or cov >= cfg.answer.summary_min_coverage:
-            kept.append(h)
-    return kept[:max_papers], len(result.hits), len(kept) > max_papers
+    return [(h, assistant.picker.coverage(topic, [f"{h.paper.title} {h.paper.abstract}"])) for h in result.hits]
+
+
+def gather(assistant: Assistant, topic: str, max_papers: int) -> tuple[list[PaperHit], int, bool]:
+    """Relevant papers in rank order, how many were considered, and whether the cap cut some off."""
+    cfg = assistant.settings.answer
+    considered = candidates(assistant, topic)
+    kept = [h for h, cov in considered
+            if h.author_match or (h.dense or 0.0) >= cfg.summary_min_relevance or cov >= cfg.summary_min_coverage]
+    return kept[:max_papers], len(considered), len(kept) > max_papers
 
 
 def _kmeans(vectors: list[list[float]], k: int, rounds: int = 20) -> list[int]:

@@ -12,7 +12,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from assistant.api import get_assistant, retrieve
+from assistant.api import ask, retrieve, summary_candidates
 from assistant.settings import Settings
 from evals.dataset import Question, load_dataset
 from evals.metrics import mean, mrr_at, recall_at
@@ -49,12 +49,10 @@ def retrieval_grid(settings: Settings, questions: list[Question]) -> list[tuple]
 
 
 def abstention_grid(settings: Settings, questions: list[Question]) -> None:
-    assistant = get_assistant(settings)
     feats = []
-    for q in questions:
-        res = retrieve(q.question, settings=settings)
-        cov = assistant.picker.coverage(q.question, [f"{h.paper.title} {' '.join(h.texts)}" for h in res.hits])
-        feats.append((q, res.best_dense, cov, res.author_matched))
+    for q in questions:  # the answer reports the two signals its abstention decision used
+        answer = ask(q.question, settings=settings, backend="extractive")
+        feats.append((q, answer.relevance, answer.coverage, any(s["author_match"] for s in answer.sources)))
     dev, test = feats[0::2], feats[1::2]
 
     def accuracy(rows, td, tc):
@@ -83,15 +81,10 @@ def abstention_grid(settings: Settings, questions: list[Question]) -> None:
 
 def summary_grid(settings: Settings, questions: list[Question]) -> None:
     """The relevance bar for subfield summaries: recall of gold, precision against gold + acceptable."""
-
-    assistant = get_assistant(settings)
     subfield = [q for q in questions if q.kind == "subfield"]
     feats = []
     for q in subfield:
-        res = retrieve(q.question, settings=settings, k=60, params=settings.retrieval.model_copy(update={"candidate_depth": 120}))
-        assistant.retriever.dense_scores(q.question, res.hits)
-        rows = [(h.paper.title, h.dense or 0.0, assistant.picker.coverage(q.question, [f"{h.paper.title} {h.paper.abstract}"]))
-                for h in res.hits]
+        rows = [(p.title, dense or 0.0, cov) for p, dense, cov in summary_candidates(q.question, settings=settings)]
         feats.append((q, rows))
 
     def f1(td, tc):
