@@ -110,3 +110,16 @@ def test_explore_and_evals_pages_load(app_env):
     at.run()
     at.text_input(key="explore_query").set_value("Kalman optimizer").run()
     assert "KOALA" in at.selectbox(key="explore_pick").value
+
+
+def test_llm_server_down_shows_a_message_in_the_chat_and_the_page_stays_usable(app_env, monkeypatch):
+    monkeypatch.setenv("PAPERS_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("PAPERS_MAX_RETRIES", "0")
+    at = chat_app()
+    at.chat_input[0].set_value("What is KOALA++?").run()
+    at.sidebar.selectbox(key="backend").set_value("openai")
+    at.chat_input[0].set_value("What is BoxingGym?").run()
+    assert "cannot reach the LLM server" in at.error[0].value
+    at.sidebar.selectbox(key="backend").set_value("extractive")
+    at.chat_input[0].set_value("What is BoxingGym?").run()
+    assert len(at.chat_message) == 6 and any("BoxingGym" in e.label for e in at.expander)
