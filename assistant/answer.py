@@ -179,7 +179,7 @@ class Assistant:
 
     def _extract(self, question: str, packed: PackedContext) -> str:
         return self.picker.compose(question, packed.texts, self.settings.answer.extractive_sources,
-                                   dense=[h.dense for h in packed.hits])
+                                   dense=[h.dense for h in packed.hits], dense_floor=self.settings.retrieval.min_relevance)
 
     def should_abstain(self, hits: list[PaperHit], dense: float, coverage: float, author_matched: bool) -> bool:
         """Nothing relevant enough: neither embedding similarity nor keyword coverage reaches its calibrated bar."""

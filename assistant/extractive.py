@@ -51,12 +51,14 @@ class SentencePicker:
         q = content_words(question)
         return max(enumerate(sentences), key=lambda p: self.score(q, p[1], p[0]))[1]
 
-    def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None) -> str:
+    def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None,
+                dense_floor: float = 0.0) -> str:
         """One quoted sentence per relevant source (at most ``limit``), each cited [n].
 
         The top source is always quoted; a later one only when it is nearly as relevant, by keyword
-        coverage (half the top source's) or embedding similarity (85% of the best), so a one-paper
-        question is not padded with unrelated quotes.
+        coverage (half the top source's) or embedding similarity (85% of the best, and only when the best
+        reaches ``dense_floor``: for a bare name like "What is BoxingGym?" similarity says little), so a
+        one-paper question is not padded with unrelated quotes.
         """
         from assistant.citations import cite
 
@@ -67,7 +69,8 @@ class SentencePicker:
         for n, text in enumerate(texts, start=1):
             if len(parts) >= limit:
                 break
-            near = covers[n - 1] >= max(0.3, 0.5 * covers[0]) or (dense[n - 1] or 0.0) >= 0.85 * best_dense > 0
+            near_dense = best_dense >= dense_floor and (dense[n - 1] or 0.0) >= 0.85 * best_dense > 0
+            near = covers[n - 1] >= max(0.3, 0.5 * covers[0]) or near_dense
             if n > 1 and not near:
                 continue
             sentence = self.best_sentence(question, text)
