@@ -188,10 +188,24 @@ class Assistant:
             return True
         return not author_matched and dense < cfg.min_relevance and coverage < cfg.min_coverage
 
-    def _generate(self, backend: str, system: str, user: str) -> Iterator[str]:
+    @staticmethod
+    def _messages(system: str | None, user: str) -> list[Any]:
         from llama_index.core.llms import ChatMessage
 
-        messages = [ChatMessage(role="system", content=system), ChatMessage(role="user", content=user)]
+        head = [ChatMessage(role="system", content=system)] if system else []
+        return head + [ChatMessage(role="user", content=user)]
+
+    def complete(self, backend: str, user: str, system: str | None = None) -> str:
+        """One non-streaming LLM reply (summaries' map step, follow-up condensation), errors in plain words."""
+        try:
+            return str(self.llm(backend).chat(self._messages(system, user)).message.content or "")
+        except PapersError:
+            raise
+        except Exception as exc:
+            raise explain(exc, self.settings) from None
+
+    def _generate(self, backend: str, system: str, user: str) -> Iterator[str]:
+        messages = self._messages(system, user)
         llm = self.llm(backend)
         produced = False
         try:

@@ -85,12 +85,7 @@ class ChatSession:
 
         history = "\n".join(f"user: {t.question}\nassistant: {t.answer.answer}" for t in self.turns[-3:])
         prompt = DEFAULT_CONDENSE_PROMPT_TEMPLATE.format(chat_history=history, question=question)
-        try:
-            text = str(self.assistant.llm("openai").complete(prompt)).strip()
-        except Exception as exc:
-            from assistant.llm import explain
-
-            raise explain(exc, self.assistant.settings) from None
+        text = self.assistant.complete("openai", prompt).strip()
         text = text.splitlines()[0].strip() if text else ""
         # a model that rambles or returns nothing still leaves a usable question
         return text if 3 <= len(text) <= 4 * len(question) + 400 else question

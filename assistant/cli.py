@@ -79,6 +79,7 @@ def _filters(args: argparse.Namespace):
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.render import short_authors
     from assistant.search import search
 
     hits = search(args.query, k=args.k, settings=settings, mode=args.mode, filters=_filters(args))
@@ -88,8 +89,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("No results.")
     for i, h in enumerate(hits, start=1):
-        authors = ", ".join(h.authors[:4]) + (" et al." if len(h.authors) > 4 else "")
-        extra = " · ".join(x for x in (authors, h.date) if x)
+        extra = " · ".join(x for x in (short_authors(h.authors), h.date) if x)
         print(f"{i:2d}. [{h.score:.3f}] {h.title}" + (f"\n      {extra}" if extra else ""))
     return 0
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from assistant.answer import Answer, Citation
 
 
+def short_authors(authors: list[str], most: int = 4) -> str:
+    return ", ".join(authors[:most]) + (" et al." if len(authors) > most else "")
+
+
 def byline(c: Citation) -> str:
-    authors = ", ".join(c.authors[:4]) + (" et al." if len(c.authors) > 4 else "")
-    return " · ".join(x for x in (authors, c.date or "") if x)
+    return " · ".join(x for x in (short_authors(c.authors), c.date or "") if x)
 
 
 def answer_markdown(answer: Answer) -> str:

@@ -206,18 +206,10 @@ def _batches(assistant: Assistant, backend: str, topic: str, items: list[tuple[i
 
 def _generate_sentences(assistant: Assistant, backend: str, topic: str, batch: list[tuple[int, PaperHit]]) -> dict[int, str]:
     """One LLM call for a batch; sentences are citation-checked against the batch's own abstracts."""
-    from llama_index.core.llms import ChatMessage
-
     from assistant.prompts import SYSTEM_PROMPT
     from assistant.text import citations_in, split_sentences, strip_citations
 
-    try:
-        text = str(assistant.llm(backend).chat([ChatMessage(role="system", content=SYSTEM_PROMPT),
-                                                ChatMessage(role="user", content=_map_prompt(topic, batch))]).message.content or "")
-    except Exception as exc:
-        from assistant.llm import explain
-
-        raise explain(exc, assistant.settings) from None
+    text = assistant.complete(backend, _map_prompt(topic, batch), system=SYSTEM_PROMPT)
     # the model cites with the global numbers it was shown; map them onto positions 1..m for the checker
     numbers = [n for n, _ in batch]
     local_text = text

@@ -6,6 +6,7 @@ import streamlit as st
 
 import assistant
 from assistant import Filters
+from assistant.render import short_authors
 from ui.common import md_escape, ready, settings
 
 
@@ -28,7 +29,7 @@ def main() -> None:
                    and (year == "any" or p.year == year)}
         shown = sorted((p for p in papers if p.title in allowed), key=lambda p: p.title.lower())
     st.caption(f"{len(shown)} of {len(papers)} papers")
-    rows = [{"title": p.title, "authors": ", ".join(p.authors[:4]) + (" et al." if len(p.authors) > 4 else ""),
+    rows = [{"title": p.title, "authors": short_authors(p.authors),
              "date": p.date or "", "sources": ", ".join(sorted({x.file for x in p.sources}))} for p in shown]
     st.dataframe(rows, use_container_width=True, hide_index=True, key="explore_table")
     if shown:
