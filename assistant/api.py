@@ -21,7 +21,8 @@ _LOCK = threading.Lock()
 _CACHE: dict[tuple[Any, ...], Assistant] = {}
 
 
-def _key(settings: Settings) -> tuple[Any, ...]:
+def cache_key(settings: Settings) -> tuple[Any, ...]:
+    """What a loaded assistant depends on: the settings and the live index generation."""
     from ingest.store import read_manifest
 
     manifest = read_manifest(settings.index.data_dir) or {}
@@ -31,7 +32,7 @@ def _key(settings: Settings) -> tuple[Any, ...]:
 def get_assistant(settings: Settings | None = None) -> Assistant:
     """The loaded assistant for these settings; reloaded only when settings or the live index change."""
     settings = settings or Settings()
-    key = _key(settings)
+    key = cache_key(settings)
     with _LOCK:
         if key not in _CACHE:
             _CACHE.clear()
@@ -64,10 +65,6 @@ def index_stats(settings: Settings | None = None) -> dict[str, Any]:
     from ingest.stats import index_stats as _stats
 
     return _stats(settings or Settings())
-
-
-__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "chat_session", "get_assistant",
-           "index_stats", "retrieve", "stream"]
 
 
 def corpus_papers(settings: Settings | None = None) -> list[Any]:
@@ -135,3 +132,8 @@ def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[
     from assistant.summary import candidates
 
     return [(h.paper, h.dense, cov) for h, cov in candidates(get_assistant(settings), topic)]
+
+
+__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "cache_key", "chat_session",
+           "corpus_papers", "diff_eval_runs", "embed_model", "ensure_index", "eval_runs", "get_assistant", "index_stats",
+           "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]

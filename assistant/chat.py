@@ -52,12 +52,14 @@ class ChatSession:
     def reset(self) -> None:
         self.turns.clear()
 
-    def condense(self, question: str) -> tuple[str, str, Filters | None]:
-        """The standalone question, the query retrieval should see, and any restriction to earlier papers."""
+    def condense(self, question: str, backend: str | None = None) -> tuple[str, str, Filters | None]:
+        """The standalone question, the query retrieval should see, and any restriction to earlier papers.
+
+        ``backend`` is this turn's backend (a per-question override wins over the session's)."""
         if not self.turns:
             return question, question, self.filters
         previous = self.turns[-1]
-        backend = self.assistant.resolve(self.backend)
+        backend = self.assistant.resolve(backend or self.backend)
         if backend == "openai":
             standalone = self._condense_with_llm(question)
         elif _REFERS_BACK.search(question):
@@ -68,10 +70,8 @@ class ChatSession:
         query = standalone
         answered = not previous.answer.abstained and previous.answer.sources
         if answered and _THOSE.search(question):
-            cfg = self.assistant.settings.retrieval
-            wide = cfg.model_copy(update={"candidate_depth": max(cfg.candidate_depth, 2 * TOPIC_DEPTH)})
-            topic = self.assistant.retriever.retrieve(previous.standalone, k=TOPIC_DEPTH, mode=self.mode,
-                                                      filters=self.filters, params=wide)
+            topic = self.assistant.retriever.retrieve_wide(previous.standalone, k=TOPIC_DEPTH, mode=self.mode,
+                                                           filters=self.filters)
             ids = frozenset(h.paper_id for h in topic.hits) | {s["paper_id"] for s in previous.answer.sources}
             filters = replace(filters or Filters(), paper_ids=ids)
             query = question
@@ -92,14 +92,15 @@ class ChatSession:
 
     def stream(self, question: str, **overrides: Any) -> AnswerStream:
         question = self.assistant.check_question(question)
-        standalone, query, filters = self.condense(question)
+        backend = overrides.get("backend", self.backend)
+        standalone, query, filters = self.condense(question, backend)
 
         def remember(answer: Answer) -> None:
             answer.standalone_question = standalone
             self.turns.append(Turn(question=question, standalone=standalone, answer=answer))
 
         return self.assistant.stream(
-            question, backend=overrides.get("backend", self.backend), k=overrides.get("k", self.k),
+            question, backend=backend, k=overrides.get("k", self.k),
             mode=overrides.get("mode", self.mode), filters=filters, retrieval_query=query, on_done=remember,
             assume_relevant=filters is not None and filters.paper_ids is not None,
         )

@@ -180,6 +180,12 @@ class Retriever:
         best_dense = max((h.dense for h in hits[:k] if h.dense is not None), default=0.0)
         return RetrievalResult(hits=hits[:k], mode=mode, best_dense=best_dense, author_matched=bool(matched))
 
+    def retrieve_wide(self, question: str, k: int, mode: str | None = None, filters: Filters | None = None) -> RetrievalResult:
+        """Retrieve ``k`` papers with each retriever looking ``2k`` chunks deep (topic sets, summaries)."""
+        cfg = self.settings.retrieval
+        params = cfg.model_copy(update={"candidate_depth": max(cfg.candidate_depth, 2 * k)})
+        return self.retrieve(question, k=k, mode=mode, filters=filters, params=params)
+
     def paper_vectors(self, paper_ids: list[str]) -> dict[str, list[list[float]]]:
         """Each paper's stored chunk embeddings, straight from Chroma (no re-embedding)."""
         got = self.collection.get(where={"paper_id": {"$in": list(paper_ids)}}, include=["embeddings", "metadatas"])

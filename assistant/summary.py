@@ -89,9 +89,7 @@ class SummaryStream(ResultStream):
 def candidates(assistant: Assistant, topic: str) -> list[tuple[PaperHit, float]]:
     """The papers a summary considers, in rank order, each with its keyword coverage of the topic
     (``hit.dense`` holds its embedding similarity): the signals the relevance bar is calibrated on."""
-    cfg = assistant.settings.retrieval
-    params = cfg.model_copy(update={"candidate_depth": max(cfg.candidate_depth, GATHER_DEPTH * 2)})
-    result = assistant.retriever.retrieve(topic, k=GATHER_DEPTH, params=params)
+    result = assistant.retriever.retrieve_wide(topic, k=GATHER_DEPTH)
     assistant.retriever.dense_scores(topic, result.hits)
     return [(h, assistant.picker.coverage(topic, [f"{h.paper.title} {h.paper.abstract}"])) for h in result.hits]
 

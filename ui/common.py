@@ -40,11 +40,8 @@ def _load(key: str, _settings: Settings):
 
 
 def loaded_assistant(s: Settings):
-    """Models and index load once per process (per configuration), not on every rerun."""
-    from ingest.store import read_manifest
-
-    manifest = read_manifest(s.index.data_dir) or {}
-    return _load(f"{s.model_dump_json()}|{manifest.get('generation')}|{manifest.get('built_at')}", s)
+    """Models and index load once per process (per configuration and index generation), not on every rerun."""
+    return _load(repr(assistant.api.cache_key(s)), s)
 
 
 def ready() -> bool:
@@ -52,7 +49,7 @@ def ready() -> bool:
     s = settings()
     try:
         if "index_checked" not in st.session_state:
-            with st.spinner("No index yet: ingesting the corpus (about a minute on first start)…"):
+            with st.spinner("Checking the index (the first start ingests the corpus, about a minute)…"):
                 report = assistant.api.ensure_index(s)
             if report:
                 st.toast(f"Ingested {report['papers']} papers")
