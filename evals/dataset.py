@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from assistant.errors import PapersError
+from common.errors import PapersError
 
 Kind = Literal["lookup", "subfield", "author", "abstain", "followup"]
 KINDS: tuple[str, ...] = ("lookup", "subfield", "author", "abstain", "followup")
@@ -23,6 +23,7 @@ class Question(BaseModel):
     reference_answer: str | None = None
     history: list[str] = Field(default_factory=list)
     draft: bool = False  # generated, not yet reviewed by a person
+    split: Literal["dev", "test"] | None = None  # frozen at random before any tuning (evals/split.py); tune on dev only
 
     @model_validator(mode="after")
     def _consistent(self) -> "Question":
@@ -70,6 +71,15 @@ def load_dataset(path: Path) -> list[Question]:
     if not questions:
         raise PapersError(f"{path} holds no questions: add one JSON object per line")
     return questions
+
+
+def select_split(questions: list[Question], split: str) -> list[Question]:
+    """``dev``, ``test`` (the frozen split: report it, never tune on it) or ``all``."""
+    if split == "all":
+        return questions
+    if split not in ("dev", "test"):
+        raise PapersError(f"unknown split {split!r}: use dev, test or all")
+    return [q for q in questions if q.split == split]
 
 
 def unknown_titles(questions: list[Question], index_titles: set[str]) -> dict[str, list[str]]:
