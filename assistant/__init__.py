@@ -1,12 +1,12 @@
 """papers-assistant: cited answers over a corpus of ML paper abstracts.
 
 The public API lives in ``assistant.api`` and is re-exported here lazily (``assistant.ask(...)``), so that
-``import assistant`` stays cheap for the CLI and for ``ingest``, which imports ``assistant.settings``.
+``import assistant`` stays cheap for the interfaces that only need part of it.
 """
 
 from typing import Any
 
-from assistant import offline as _offline  # noqa: F401  (sets offline env vars before any model library loads)
+from common import offline as _offline  # noqa: F401  (sets offline env vars before any model library loads)
 
 _API = {"ask", "stream", "chat_session", "retrieve", "summarize", "summarize_stream", "index_stats", "get_assistant",
         "corpus_papers", "Filters", "Answer", "ChatSession"}

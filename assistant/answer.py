@@ -7,12 +7,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
 from assistant.citations import check_citations
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant.extractive import SentencePicker
 from assistant.llm import answer_tokens, context_window, explain, make_llm, resolve_backend
 from assistant.prompts import PackedContext, build_messages, pack
 from assistant.retrieval import Filters, PaperHit, Retriever
-from assistant.settings import Settings
+from common.settings import Settings
 from ingest.chunk import count_tokens
 
 ABSTAIN_TEXT = "The corpus does not cover this: no paper abstract in it is relevant enough to answer the question."

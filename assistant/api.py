@@ -15,7 +15,7 @@ from typing import Any
 from assistant.answer import Answer, Assistant, AnswerStream
 from assistant.chat import ChatSession
 from assistant.retrieval import Filters, RetrievalResult
-from assistant.settings import Settings
+from common.settings import Settings
 
 _LOCK = threading.Lock()
 _CACHE: dict[tuple[Any, ...], Assistant] = {}
@@ -110,22 +110,6 @@ def ensure_index(settings: Settings | None = None, progress: bool = False) -> di
     return run_ingest(settings, progress=progress).as_dict()
 
 
-def eval_runs(settings: Settings | None = None) -> list[Any]:
-    """Saved eval runs (folders with a report.json), newest first: for the UI's Evals page."""
-    from pathlib import Path
-
-    settings = settings or Settings()
-    roots = [settings.ui.eval_runs_dir, Path(__file__).resolve().parent.parent / "evals" / "runs"]
-    runs = [p.parent for root in roots if root.is_dir() for p in root.glob("*/report.json")]
-    return sorted(set(runs), key=lambda p: p.stat().st_mtime, reverse=True)
-
-
-def diff_eval_runs(old: Any, new: Any) -> dict[str, Any]:
-    from evals.diff import diff_runs
-
-    return diff_runs(old, new)
-
-
 def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[tuple[Any, float | None, float]]:
     """(paper, embedding similarity, keyword coverage) for every paper a summary of ``topic`` considers:
     what `evals.calibrate` tunes the summary relevance bar on."""
@@ -135,5 +119,5 @@ def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[
 
 
 __all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "cache_key", "chat_session",
-           "corpus_papers", "diff_eval_runs", "embed_model", "ensure_index", "eval_runs", "get_assistant", "index_stats",
+           "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_stats",
            "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]

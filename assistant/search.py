@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from assistant.retrieval import Filters
-from assistant.settings import Settings
+from common.settings import Settings
 
 
 @dataclass

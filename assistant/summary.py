@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 from assistant.answer import Assistant, Citation, ResultStream, _citation
 from assistant.citations import check_citations, cite
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant.retrieval import PaperHit
 from assistant.text import content_words
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import assistant
-from assistant.settings import Settings
+from common.settings import Settings
 from evals.dataset import load_dataset
 from evals.metrics import percentile
 

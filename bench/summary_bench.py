@@ -10,7 +10,7 @@ import os
 import time
 
 import assistant
-from assistant.settings import Settings
+from common.settings import Settings
 from evals.metrics import percentile
 
 TOPICS = ["data selection for instruction tuning", "process reward models and process supervision",

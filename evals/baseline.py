@@ -7,7 +7,7 @@ from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.constants import DEFAULT_SIMILARITY_TOP_K
 
 from assistant.api import corpus_papers, embed_model
-from assistant.settings import Settings
+from common.settings import Settings
 
 
 class QuickstartBaseline:

@@ -3,7 +3,7 @@
 Run: .venv/bin/python -m evals.calibrate [--dataset evals/datasets/gold.jsonl]
 Questions are split in two halves by position: settings are chosen on the even half ("dev") and
 reported on the odd half ("test") too, so the README can show the choice is not overfitted.
-Prints tables; changes nothing (copy the chosen values into assistant/settings.py by hand).
+Prints tables; changes nothing (copy the chosen values into common/settings.py by hand).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import itertools
 from pathlib import Path
 
 from assistant.api import ask, retrieve, summary_candidates
-from assistant.settings import Settings
+from common.settings import Settings
 from evals.dataset import Question, load_dataset
 from evals.metrics import mean, mrr_at, recall_at
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import PapersError
+from common.errors import PapersError
 from evals import metrics as M
 
 

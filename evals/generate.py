@@ -8,8 +8,8 @@ import random
 from pathlib import Path
 
 from assistant.api import corpus_papers, llm as backend_llm
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 
 PROMPT = (
     "Here is the abstract of a research paper.\n\n{abstract}\n\n"

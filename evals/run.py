@@ -14,10 +14,10 @@ from tqdm import tqdm
 import assistant
 from assistant.api import corpus_papers
 from assistant.api import llm as backend_llm
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 from evals import metrics as M
-from evals.dataset import KINDS, Question, load_dataset, unknown_titles
+from evals.dataset import KINDS, Question, load_dataset, select_split, unknown_titles
 from evals.judge import llm_faithfulness, offline_faithfulness
 
 RETRIEVAL_COMPARE = ("bm25", "dense", "hybrid", "dense-chroma")
@@ -33,6 +33,7 @@ class Options:
     force: bool = False
     limit: int | None = None
     progress: bool = True
+    split: str = "all"  # dev, test (frozen: report, never tune) or all
 
 
 def _display_path(path: Path) -> str:
@@ -190,7 +191,7 @@ def compare_retrieval(questions: list[Question], settings: Settings, modes: list
 
 def run_eval(opts: Options, settings: Settings | None = None) -> dict[str, Any]:
     settings = settings or Settings()
-    questions = load_dataset(opts.dataset)
+    questions = select_split(load_dataset(opts.dataset), opts.split)
     if opts.limit:
         questions = questions[: opts.limit]
     prepare_out(opts.out, opts.force)
@@ -213,7 +214,7 @@ def run_eval(opts: Options, settings: Settings | None = None) -> dict[str, Any]:
                                                          if any(r["kind"] == k for r in rows)},
                       "cost_speed": cost_and_speed(rows, settings)}
     report = {
-        "dataset": _display_path(opts.dataset), "questions": len(questions), "judge": opts.judge,
+        "dataset": _display_path(opts.dataset), "split": opts.split, "questions": len(questions), "judge": opts.judge,
         "unknown_gold_titles": missing,
         "settings": {"retrieval": settings.retrieval.model_dump(), "top_k": settings.retrieval.top_k},
         "runs": runs,

@@ -1,3 +1,3 @@
 """Corpus ingest: parse, repair, filter, dedupe, chunk, embed, store (Chroma + BM25)."""
 
-from assistant import offline as _offline  # noqa: F401
+from common import offline as _offline  # noqa: F401

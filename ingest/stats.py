@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from assistant.settings import Settings
+from common.settings import Settings
 from ingest import store
 
 

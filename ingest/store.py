@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1

@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import pytest
 
 import assistant  # noqa: F401  (offline environment before any model library)
-from assistant.settings import Settings
+from common.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "data" / "corpus"

@@ -8,7 +8,7 @@ import pytest
 
 import assistant
 from assistant.answer import ABSTAIN_TEXT
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant.retrieval import Filters
 from assistant.text import split_sentences, strip_citations
 

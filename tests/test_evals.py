@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.errors import PapersError
+from common.errors import PapersError
 from evals.dataset import load_dataset
 from evals.diff import diff_runs
 from evals.run import Options, run_eval

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant.search import search
 from ingest.pipeline import run_ingest
 from ingest.stats import index_stats

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 import assistant
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant.prompts import build_messages, pack
 from ingest.pipeline import run_ingest
 from tests.conftest import _settings_for, free_port

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import assistant
-from assistant.errors import PapersError
+from common.errors import PapersError
 from evals.dataset import load_dataset
 from tests.conftest import REPO
 

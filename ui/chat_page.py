@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import assistant
-from assistant.errors import PapersError
+from common.errors import PapersError
 from assistant import Filters
 from assistant.text import split_sentences, strip_citations
 from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings

@@ -9,8 +9,8 @@ import streamlit as st
 
 import assistant
 import assistant.api
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 

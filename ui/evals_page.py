@@ -6,14 +6,14 @@ import json
 
 import streamlit as st
 
-import assistant
-import assistant.api
+from evals.diff import diff_runs
+from evals.saved import eval_runs
 from ui.common import md_escape, settings
 
 
 def main() -> None:
     st.title("Eval runs")
-    runs = assistant.api.eval_runs(settings())
+    runs = eval_runs(settings())
     if not runs:
         st.info("No saved eval runs yet. Run `papers eval --out eval-runs/NAME` to create one.")
         return
@@ -37,7 +37,7 @@ def main() -> None:
     if len(runs) > 1:
         st.subheader("Compare two runs")
         other = st.selectbox("Against", [label for label in labels if label != pick], key="eval_other")
-        diff = assistant.api.diff_eval_runs(runs[labels.index(other)], run)
+        diff = diff_runs(runs[labels.index(other)], run)
         st.dataframe([{"metric": k, **v} for k, v in diff["metrics"].items()], hide_index=True)
         st.caption(f"Better on {len(diff['better'])} question(s), worse on {len(diff['worse'])}")
         st.dataframe(diff["better"] + diff["worse"], hide_index=True)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from assistant.errors import PapersError
-from assistant.settings import Settings
+from common.errors import PapersError
+from common.settings import Settings
 
 
 def _print_json(payload: Any) -> None:
@@ -182,7 +182,8 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
     opts = Options(dataset=args.dataset, out=args.out or Path("eval-runs") / "latest", backend=args.backend,
-                   compare=compare, judge=args.judge, force=args.force, limit=args.limit, progress=not args.json)
+                   compare=compare, judge=args.judge, force=args.force, limit=args.limit, progress=not args.json,
+                   split=args.split)
     report = run_eval(opts, settings)
     if args.json:
         _print_json(report)
@@ -208,7 +209,7 @@ def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.settings import describe_settings
+    from common.settings import describe_settings
 
     rows = describe_settings(settings)
     if args.json:
@@ -266,6 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output dir (default: eval-runs/latest); with generate: the drafts file")
     p.add_argument("--force", action="store_true", help="overwrite an existing output dir")
     p.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="all",
+                   help="dev (tune on it), test (frozen: report only) or all (default)")
     p.add_argument("-n", type=int, default=20, help="with generate: how many drafts")
     p = add("ui", cmd_ui, "Start the Streamlit chat UI in your browser (ingests first if needed).")
     p.add_argument("--port", type=int, default=None, help="port (default: PAPERS_UI_PORT)")
