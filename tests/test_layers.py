@@ -32,9 +32,9 @@ def _imports(path: Path) -> list[tuple[int, str]]:
     return found
 
 
-def _layer(path: Path) -> str:
+def _layer(path: Path, root: Path) -> str:
     """A ``__main__`` module is an entry point that nothing imports: it sits with the interfaces."""
-    package = path.relative_to(ROOT).parts[0]
+    package = path.relative_to(root).parts[0]
     return "papers" if path.name == "__main__.py" else package
 
 
@@ -42,7 +42,7 @@ def violations(root: Path = ROOT) -> list[str]:
     bad = []
     for package in sorted(OURS):
         for path in sorted((root / package).rglob("*.py")):
-            layer = _layer(path)
+            layer = _layer(path, root)
             for line, module in _imports(path):
                 top = module.split(".")[0]
                 if top in OURS and top != layer and top not in ALLOWED[layer]:
