@@ -31,7 +31,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(report.as_dict())
     else:
-        verb = {"unchanged": "Index is up to date", "created": "Created index", "updated": "Updated index"}[report.status]
+        verb = {"unchanged": "Index is up to date", "created": "Created index", "updated": "Updated index",
+                "repaired": "Repaired index"}[report.status]
+        if report.repaired:
+            print(f"Repairing the index: {report.repaired}", file=sys.stderr)
         print(
             f"{verb}: {report.papers} papers, {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused); "
             f"papers +{report.added_papers} ~{report.changed_papers} -{report.removed_papers}; {report.dropped} dropped, "
