@@ -45,7 +45,7 @@ class SentencePicker:
         return overlap + bonus - 0.05 * position
 
     def best_sentence(self, question: str, text: str) -> str | None:
-        sentences = [s for s in split_sentences(text) if len(s) > 30 and not s.startswith("[instruction-like")]
+        sentences = [s for s in split_sentences(text) if len(s) > 30 and "[instruction-like" not in s]
         if not sentences:
             return None
         q = content_words(question)

@@ -164,7 +164,7 @@ def _set_aside_damaged_store(settings: Settings) -> None:
     """An embedded Chroma database that SQLite cannot read is removed so the rebuild starts clean."""
     chroma_dir = settings.index.data_dir / "chroma"
     problem = None if settings.index.chroma_url else store.sqlite_problem(chroma_dir)
-    if problem and "damaged" in problem:
+    if problem and any(word in problem for word in ("malformed", "not a database", "quick_check", "corrupt")):
         shutil.rmtree(chroma_dir)
 
 
@@ -198,7 +198,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         from ingest.chunk import chunk_papers
 
         _set_aside_damaged_store(settings)
-        client = store.chroma_client(settings)
+        client = store.chroma_client(settings, write=True)
         nodes = chunk_papers(corpus.papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
         old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
         new_papers = {n.metadata["paper_id"]: n.metadata["content_hash"] for n in nodes}

@@ -13,6 +13,7 @@ This module is the index's public read API too: the assistant opens the index th
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -33,15 +34,46 @@ PREVIOUS = "manifest.json.prev"
 FORMAT_VERSION = 1
 
 
-def chroma_client(settings: Settings) -> Any:
-    """An embedded PersistentClient in the data dir, or an HttpClient for PAPERS_CHROMA_URL."""
+def _writable(chroma_dir: Path) -> bool:
+    db = chroma_dir / "chroma.sqlite3"
+    return os.access(chroma_dir, os.W_OK) and (not db.exists() or os.access(db, os.W_OK))
+
+
+def _private_copy(chroma_dir: Path) -> Path:
+    """A copy of a read-only Chroma store in a private temp folder, removed at exit.
+
+    Chroma's embedded engine writes to its database whenever it opens it (even to read), so a store this
+    user cannot write (a shared, read-only deployment) is read from a copy; nothing is written back.
+    """
+    copy = Path(tempfile.mkdtemp(prefix="papers-readonly-")) / "chroma"
+    try:
+        shutil.copytree(chroma_dir, copy)
+    except OSError as exc:
+        raise PapersError(
+            f"the index in {chroma_dir} is read-only and cannot be copied to {copy.parent} to read it "
+            f"({exc.strerror or exc}); set TMPDIR to a folder with space, or make {chroma_dir} writable"
+        ) from None
+    for path in [copy, *copy.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    atexit.register(shutil.rmtree, copy.parent, True)
+    return copy
+
+
+def chroma_client(settings: Settings, write: bool = False) -> Any:
+    """An embedded PersistentClient in the data dir, or an HttpClient for PAPERS_CHROMA_URL.
+
+    A reader (``write=False``) of an embedded store it may not write opens a private copy of it.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     url = settings.index.chroma_url
     if not url:
-        return chromadb.PersistentClient(path=str(settings.index.data_dir / "chroma"), settings=chroma_settings)
+        path = settings.index.data_dir / "chroma"
+        if not write and path.is_dir() and not _writable(path):
+            path = _private_copy(path)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     parsed = urlparse(url if "://" in url else f"http://{url}")
     if not parsed.hostname:
         raise PapersError(f"PAPERS_CHROMA_URL={url!r} is not a URL: use http://host:port")
@@ -89,6 +121,8 @@ def load_manifest_file(path: Path) -> dict[str, Any]:
     """Parse and validate one manifest file; DamagedIndex names what is wrong."""
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:
+        raise  # not damage: the caller names the permission problem
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise DamagedIndex(f"the index manifest {path} is unreadable ({reason}); {FIX}") from None
@@ -101,9 +135,12 @@ def load_manifest_file(path: Path) -> dict[str, Any]:
 def read_manifest(data_dir: Path) -> dict[str, Any] | None:
     """The live manifest, None when there is no index yet; DamagedIndex when it cannot be used."""
     path = data_dir / MANIFEST
-    if not path.exists():
-        return None
-    return load_manifest_file(path)
+    try:
+        if not path.exists():
+            return None
+        return load_manifest_file(path)
+    except PermissionError:
+        raise read_denied(path) from None
 
 
 def read_previous_manifest(data_dir: Path) -> dict[str, Any] | None:
@@ -237,12 +274,14 @@ def sqlite_problem(chroma_dir: Path, collection: str | None = None) -> str | Non
         return f"the Chroma store {chroma_dir} is missing"
     if not db.is_file():
         return f"the Chroma database {db} is missing"
+    # Read-write when allowed, so a hot journal left by a failed write (e.g. a full disk) is rolled back.
+    mode = "rw" if os.access(db, os.W_OK) and os.access(chroma_dir, os.W_OK) else "ro"
     try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        con = sqlite3.connect(f"file:{db}?mode={mode}", uri=True, timeout=5)
         try:
             check = con.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
-                return f"the Chroma database {db} is damaged ({check})"
+                return f"the Chroma database {db} is damaged (quick_check: {check[:120]})"
             if collection and not con.execute("SELECT 1 FROM collections WHERE name = ?", (collection,)).fetchone():
                 return f"the Chroma collection {collection!r} is missing from {db}"
         finally:
@@ -291,6 +330,18 @@ def open_index(settings: Settings, expected_embedder: str | None = None) -> Open
     A reader that loses a race with an ingest (the generation it read in the manifest was switched out and
     removed before it could lease it) retries once on the new live generation.
     """
+    try:
+        return _open_live(settings, expected_embedder)
+    except PermissionError as exc:
+        raise read_denied(exc.filename or settings.index.data_dir) from None
+
+
+def read_denied(path: Path | str) -> PapersError:
+    return PapersError(f"permission denied: cannot read {path}: give this user read access to the index folder "
+                       "or set PAPERS_DATA_DIR to an index it can read")
+
+
+def _open_live(settings: Settings, expected_embedder: str | None) -> OpenIndex:
     data_dir = settings.index.data_dir
     for attempt in (1, 2):
         manifest = read_manifest(data_dir)
