@@ -161,11 +161,18 @@ def _next_generation(data_dir: Path, old: dict[str, Any] | None) -> int:
 
 
 def _set_aside_damaged_store(settings: Settings) -> None:
-    """An embedded Chroma database that SQLite cannot read is removed so the rebuild starts clean."""
+    """An embedded Chroma database that SQLite cannot read is removed so the rebuild starts clean; a store
+    that was removed or damaged also drops this process's cached Chroma connections to it."""
+    if settings.index.chroma_url:
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
     chroma_dir = settings.index.data_dir / "chroma"
-    problem = None if settings.index.chroma_url else store.sqlite_problem(chroma_dir)
+    problem = store.sqlite_problem(chroma_dir)
     if problem and any(word in problem for word in ("malformed", "not a database", "quick_check", "corrupt")):
         shutil.rmtree(chroma_dir)
+    if problem:
+        SharedSystemClient.clear_system_cache()
 
 
 def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bool = True) -> IngestReport:
