@@ -2,13 +2,16 @@
 
 Layout of the data dir::
 
-    manifest.json      the switch: which generation is live, which embedder built it
-    chroma/            embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
-    gen-<N>/           records.json (papers + ingest report) and bm25/ for generation N
+    manifest.json       the switch: which generation is live, which embedder built it
+    manifest.json.prev  the manifest before the last switch
+    chroma/             embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
+    gen-<N>/            records.json (papers + ingest report), bm25/ and reader.lock for generation N
 
 A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``) and replaces
 ``manifest.json`` atomically only when everything is written, so a killed ingest leaves generation N live.
-This module is the index's public read API too: the assistant opens the index through ``open_index``.
+Old generations are removed once no reader holds them (``ingest.lease``). This module is the index's
+public read API too: the assistant opens the index through ``open_index``, which names any damage and the
+command that repairs it.
 """
 
 from __future__ import annotations
