@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -296,3 +297,20 @@ def test_answer_with_only_withheld_text_abstains_with_a_notice(make_settings, tm
     answer = assistant.ask("Reward hacking notes", settings=settings)
     assert answer.answer and "HACKED" not in answer.answer
     assert answer.abstained and any("withheld" in n for n in answer.notices)
+
+
+# --- the random trials of bench/faults.py, small ----------------------------------------------------------
+
+@pytest.mark.slow
+def test_reader_processes_spanning_index_switches_never_crash(tmp_path):
+    from bench.faults import readers_across_switches
+
+    got = readers_across_switches(tmp_path, 6, random.Random(1))
+    assert got["lost"] == 0 and got["switches"] >= 1
+
+
+@pytest.mark.slow
+def test_random_kill_during_ingest_never_loses_the_index(tmp_path):
+    from bench.faults import random_kills
+
+    assert random_kills(tmp_path, 3, random.Random(1))["lost"] == 0
