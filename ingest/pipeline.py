@@ -140,6 +140,15 @@ def _write_generation(settings: Settings, client: Any, gen: int, nodes: list[Tex
     write_lock_file(gen_dir)
 
 
+def _discard(settings: Settings, client: Any, gen: int) -> None:
+    """Best effort: remove a generation that was never switched to (the next ingest would anyway)."""
+    try:
+        client.delete_collection(store.collection_name(settings, gen))
+    except Exception:  # noqa: BLE001  (the original failure is the one to report)
+        pass
+    shutil.rmtree(store.generation_dir(settings.index.data_dir, gen), ignore_errors=True)
+
+
 def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
     """The manifest to build on and, when the index needs repair, what is wrong with it."""
     data_dir = settings.index.data_dir
@@ -216,7 +225,11 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             if node.id_ in reuse:
                 node.embedding = reuse[node.id_]
         _embed([n for n in nodes if n.embedding is None], settings, progress)
-        _write_generation(settings, client, gen, nodes, records)
+        try:
+            _write_generation(settings, client, gen, nodes, records)
+        except BaseException:
+            _discard(settings, client, gen)  # e.g. a full disk: give the half-written generation's space back
+            raise
         manifest = {
             "format": store.FORMAT_VERSION,
             "generation": gen,
