@@ -196,7 +196,10 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
     store.ensure_writable(data_dir)
     corpus = build_corpus(corpus_path, progress=progress)
     if not corpus.papers:
-        raise PapersError(f"no papers found in {corpus_path} ({len(corpus.skipped)} records skipped, {len(corpus.dropped)} dropped)")
+        first = corpus.skipped[0] if corpus.skipped else None
+        why = f"; {first.source.file}: {first.reason}" if first else ""
+        raise PapersError(f"no papers found in {corpus_path} ({len(corpus.skipped)} records skipped, "
+                          f"{len(corpus.dropped)} dropped{why})")
     emb = embedder_id(settings)
     records = records_payload(corpus, corpus_path)
     print_ = fingerprint(records, emb, settings)
