@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import store
+from ingest import chroma_files, store
 from ingest.corpus import Corpus, build_corpus
 from ingest.embed import embedder_id
 from ingest.faults import plain_write_errors
@@ -177,7 +177,7 @@ def _set_aside_damaged_store(settings: Settings) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     chroma_dir = settings.index.data_dir / "chroma"
-    problem = store.sqlite_problem(chroma_dir)
+    problem = chroma_files.sqlite_problem(chroma_dir)
     if problem and any(word in problem for word in ("malformed", "not a database", "quick_check", "corrupt")):
         shutil.rmtree(chroma_dir)
     if problem:
@@ -253,7 +253,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             store.write_json_atomic(data_dir / store.PREVIOUS, old)
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
         if not store.remove_stale(settings, client, keep={gen}) and not settings.index.chroma_url:
-            store.compact_store(data_dir / "chroma")
+            chroma_files.compact_store(data_dir / "chroma")
         embedded = sum(1 for n in nodes if n.id_ not in reuse)
         return IngestReport(
             status="repaired" if damage else "updated" if old else "created", chunks=len(nodes), embedded=embedded,

@@ -19,7 +19,7 @@ from assistant.prompts import REDACTED, redact_instructions
 from assistant.retrieval import Retriever
 from bench.faults import DAMAGES
 from common.errors import PapersError
-from ingest import store
+from ingest import chroma_files, store
 from ingest.doctor import diagnose
 from ingest.pipeline import run_ingest
 from tests.test_ingest import small_corpus
@@ -252,7 +252,7 @@ def test_updates_leave_no_stale_collection_folders(make_settings, tmp_path):
         update(settings, tmp_path, n)
     chroma = settings.index.data_dir / "chroma"
     folders = [p for p in chroma.iterdir() if p.is_dir()]
-    assert store.remove_orphan_segments(chroma) == 0 and len(folders) <= 1
+    assert chroma_files.remove_orphan_segments(chroma) == 0 and len(folders) <= 1
     assert sorted(p.name for p in settings.index.data_dir.glob("gen-*")) == ["gen-4"]
 
 
