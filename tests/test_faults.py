@@ -166,6 +166,16 @@ def test_doctor_reports_the_damage(make_settings, tmp_path, case):
     assert bad and "papers ingest" in bad[0].detail
 
 
+def test_doctor_command_exits_1_and_names_the_damage(run_cli, tmp_path):
+    corpus = small_corpus(tmp_path, 3)
+    assert run_cli("ingest", "--quiet", "--corpus", str(corpus)).returncode == 0
+    healthy = run_cli("doctor")
+    shutil.rmtree(tmp_path / "index" / "chroma")
+    damaged = run_cli("doctor")
+    assert healthy.returncode == 0 and "healthy" in healthy.stdout
+    assert damaged.returncode == 1 and "chroma" in damaged.stdout and "papers ingest" in damaged.stdout
+
+
 def test_update_keeps_the_previous_manifest(make_settings, tmp_path):
     settings = make_settings()
     update(settings, tmp_path, 3)
