@@ -30,7 +30,11 @@ def cache_key(settings: Settings) -> tuple[Any, ...]:
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
-    """The loaded assistant for these settings; reloaded only when settings or the live index change."""
+    """The loaded assistant for these settings; reloaded only when settings or the live index change.
+
+    A caller that holds the returned assistant keeps reading the generation it was loaded from, even after
+    an ingest switched to a new one (the generation stays on disk while it is referenced: ingest.lease).
+    """
     settings = settings or Settings()
     key = cache_key(settings)
     with _LOCK:
