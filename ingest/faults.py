@@ -28,8 +28,8 @@ def _megabytes(n: int | None) -> str:
 
 
 def disk_full(path: Path) -> str:
-    return (f"the disk holding {path} is full ({_megabytes(_free(path))} free): free some space and re-run "
-            f"`papers ingest`; {KEPT}")
+    return (f"the disk holding {path} is full (it ran out of space during the ingest; {_megabytes(_free(path))} free "
+            f"after cleaning up): free some space and re-run `papers ingest`; {KEPT}")
 
 
 def denied(path: Path | str, what: str = "write to") -> str:
