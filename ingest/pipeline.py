@@ -156,8 +156,8 @@ def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | Non
         old = store.read_manifest(data_dir)
     except store.DamagedIndex as exc:
         return store.read_previous_manifest(data_dir), str(exc).split("; ")[0]
-    if old is None:
-        return None, None
+    if old is None or old.get("chroma_url") != settings.index.chroma_url:
+        return old, None  # no index yet, or it moves to another Chroma store: an update, not a repair
     return old, store.generation_problem(settings, old)
 
 
@@ -210,7 +210,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             duplicates=len(corpus.duplicates), embedder=emb,
             skipped_records=[s.model_dump() for s in corpus.skipped], repaired=damage,
         )
-        if old and not damage and old.get("fingerprint") == print_:
+        same_store = old is not None and old.get("chroma_url") == settings.index.chroma_url
+        if old and same_store and not damage and old.get("fingerprint") == print_:
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
