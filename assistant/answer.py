@@ -10,7 +10,7 @@ from assistant.citations import check_citations
 from common.errors import PapersError
 from assistant.extractive import SentencePicker
 from assistant.llm import answer_tokens, context_window, explain, make_llm, resolve_backend
-from assistant.prompts import PackedContext, build_messages, pack
+from assistant.prompts import PackedContext, build_messages, pack, withhold_from_answer
 from assistant.retrieval import Filters, PaperHit, Retriever
 from common.settings import Settings
 from ingest.chunk import count_tokens
@@ -162,10 +162,18 @@ class Assistant:
                 raw += delta
                 yield delta
             usage["completion_tokens"] = count_tokens(raw)
+        raw, leaked = withhold_from_answer(raw)  # the guard: nothing instruction-like is ever shown
+        if leaked:
+            notices.append(f"{leaked} instruction-like sentence(s) were withheld from the answer")
         checked = check_citations(raw, packed.texts, self.settings.answer.min_support)
         if not checked.text:
             notices.append("the model's answer had no sentence the sources support; showing quoted sentences instead")
             checked = check_citations(self._extract(question, packed), packed.texts, self.settings.answer.min_support)
+        if not checked.text:  # everything relevant was withheld or unsupported: abstain, never answer ""
+            notices.append("nothing in the relevant sources could be quoted (instruction-like text is withheld)")
+            yield Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], sources=sources, notices=notices,
+                         timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
+            return
         if checked.removed_citations:
             notices.append(f"{checked.removed_citations} citation(s) to papers outside the retrieved sources were removed")
         if checked.dropped_sentences:

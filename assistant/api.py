@@ -30,7 +30,11 @@ def cache_key(settings: Settings) -> tuple[Any, ...]:
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:
-    """The loaded assistant for these settings; reloaded only when settings or the live index change."""
+    """The loaded assistant for these settings; reloaded only when settings or the live index change.
+
+    A caller that holds the returned assistant keeps reading the generation it was loaded from, even after
+    an ingest switched to a new one (the generation stays on disk while it is referenced: ingest.lease).
+    """
     settings = settings or Settings()
     key = cache_key(settings)
     with _LOCK:
@@ -100,12 +104,17 @@ def summarize_stream(topic: str, *, settings: Settings | None = None, backend: s
 
 
 def ensure_index(settings: Settings | None = None, progress: bool = False) -> dict[str, Any] | None:
-    """Ingest the configured corpus when there is no index yet; returns the ingest report if it ran."""
+    """Ingest the configured corpus when there is no index yet, or rebuild a damaged one; returns the
+    ingest report if it ran."""
     from ingest.pipeline import run_ingest
-    from ingest.store import read_manifest
+    from ingest.store import DamagedIndex, generation_problem, read_manifest
 
     settings = settings or Settings()
-    if read_manifest(settings.index.data_dir) is not None:
+    try:
+        manifest = read_manifest(settings.index.data_dir)
+    except DamagedIndex:
+        manifest = None
+    if manifest is not None and generation_problem(settings, manifest) is None:
         return None
     return run_ingest(settings, progress=progress).as_dict()
 

@@ -45,7 +45,10 @@ class SentencePicker:
         return overlap + bonus - 0.05 * position
 
     def best_sentence(self, question: str, text: str) -> str | None:
-        sentences = [s for s in split_sentences(text) if len(s) > 30 and not s.startswith("[instruction-like")]
+        from assistant.prompts import REDACTED, redact_instructions  # never quote an instruction-like sentence
+
+        kept = (s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0]))
+        sentences = [s for s in kept if len(s) > 30]
         if not sentences:
             return None
         q = content_words(question)

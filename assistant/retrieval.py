@@ -86,7 +86,8 @@ class Retriever:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        index = open_index(settings, expected_embedder=embedder_id(settings))
+        # Holding the open index keeps its generation leased (on disk) for as long as this retriever lives.
+        self.index = index = open_index(settings, expected_embedder=embedder_id(settings))
         records = index.records()
         self.papers: dict[str, Paper] = {}
         for rec in records["papers"]:

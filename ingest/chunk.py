@@ -33,13 +33,41 @@ def count_tokens(text: str) -> int:
     return len(encoding().encode(text))
 
 
-def paper_metadata(paper: Paper) -> dict[str, str | int]:
-    """Scalar-only metadata (Chroma's rule): lists become '; '-joined strings."""
+def _truncate(text: str, tokens: int) -> str:
+    ids = encoding().encode(text)
+    return text if len(ids) <= tokens else encoding().decode(ids[:tokens]).rstrip() + " …"
+
+
+def visible_metadata(title: str, authors: list[str], budget: int) -> tuple[str, str]:
+    """Title and author string as the embedder and the model see them, within ``budget`` tokens.
+
+    Most papers fit whole. A paper with a hundred authors or a page-long title would otherwise leave no
+    room for its text (llama-index refuses metadata longer than the chunk): its title is shortened to half
+    the budget and its authors are listed until the budget is reached, then "et al. (N authors)". The full
+    lists stay in the paper's record, which is what author search and citations read.
+    """
+    joined = "; ".join(authors)
+    if count_tokens(f"title: {title}\nauthors: {joined}") <= budget:
+        return title, joined
+    title = _truncate(title, budget // 2)
+    kept: list[str] = []
+    tail = f" et al. ({len(authors)} authors)"
+    for name in authors:
+        if count_tokens(f"title: {title}\nauthors: {'; '.join(kept + [name])}{tail}") > budget:
+            break
+        kept.append(name)
+    return title, ("; ".join(kept) + tail) if kept or authors else ""
+
+
+def paper_metadata(paper: Paper, budget: int = 192) -> dict[str, str | int]:
+    """Scalar-only metadata (Chroma's rule): lists become '; '-joined strings; title and authors are kept
+    within ``budget`` tokens (see ``visible_metadata``)."""
+    title, authors = visible_metadata(paper.title, paper.authors, budget)
     meta: dict[str, str | int | None] = {
         "paper_id": paper.paper_id,
         "content_hash": paper.content_hash(),
-        "title": paper.title,
-        "authors": "; ".join(paper.authors),
+        "title": title,
+        "authors": authors,
         "author_count": paper.author_count,
         "date": paper.date,
         "year": paper.year,
@@ -54,7 +82,7 @@ def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> li
     )
     nodes: list[TextNode] = []
     for paper in papers:
-        meta = paper_metadata(paper)
+        meta = paper_metadata(paper, budget=chunk_size // 2)
         doc = Document(
             text=paper.abstract,
             id_=paper.paper_id,

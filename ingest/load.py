@@ -46,6 +46,79 @@ def read_text(path: Path) -> str:
         ) from None
 
 
+_KIND = {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list", dict: "an object",
+         type(None): "null"}
+
+
+class BadField(ValueError):
+    """A JSONL field whose type has no clear meaning; the record is skipped with this reason."""
+
+
+def _kind(value: object) -> str:
+    return _KIND.get(type(value), type(value).__name__)
+
+
+def _text(obj: dict, name: str) -> str:
+    value = obj.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BadField(f"{name} must be text, got {_kind(value)}")
+    return clean_text(value)
+
+
+def _authors(value: object) -> list[str]:
+    """A list of names, or one string of names separated by ';' (or ','): the string is split."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [s for s in value.split(";" if ";" in value else ",")]
+    if not isinstance(value, list):
+        raise BadField(f"authors must be a list of names or a string, got {_kind(value)}")
+    names = []
+    for item in value:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            item = item["name"]  # {"name": ...} objects, as some exports write them
+        if not isinstance(item, str):
+            raise BadField(f"authors must hold names (text), got {_kind(item)}")
+        name = clean_text(item)
+        if name:
+            names.append(name)
+    return names
+
+
+def _date(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # a bare year
+    if not isinstance(value, str):
+        raise BadField(f"date must be text or a year, got {_kind(value)}")
+    return clean_text(value)
+
+
+def parse_record(obj: object, source: Source) -> RawPaper | Skipped:
+    """One JSONL object as a paper, or a Skipped with the reason it cannot be one."""
+    if not isinstance(obj, dict):
+        return Skipped(source=source, reason=f"not a JSON object (got {_kind(obj)})")
+    try:
+        title, abstract = _text(obj, "title"), _text(obj, "abstract")
+        missing = [name for name, value in (("title", title), ("abstract", abstract)) if not value]
+        if missing:
+            return Skipped(source=source, title=title or None, reason=f"no {' or '.join(missing)}")
+        authors, date, url = _authors(obj.get("authors")), _date(obj.get("date")), _text(obj, "url")
+    except BadField as exc:
+        title = obj.get("title")
+        return Skipped(source=source, title=clean_text(title)[:200] if isinstance(title, str) else None, reason=str(exc))
+    paper = RawPaper(title=title, source=source, abstract_parts=[abstract], authors=authors,
+                     author_count=len(authors) or None, url=url or None)
+    if date:
+        paper.date = date
+        parsed = parse_date(date)
+        paper.year = parsed[1] if parsed else _leading_year(date)
+    return paper
+
+
 def parse_jsonl(text: str, file: str) -> tuple[list[RawPaper], list[Skipped]]:
     """Records of ``{"title", "abstract", "authors"?, "date"?, "url"?}``; bad lines are skipped with a reason."""
     papers: list[RawPaper] = []
@@ -59,27 +132,11 @@ def parse_jsonl(text: str, file: str) -> tuple[list[RawPaper], list[Skipped]]:
         except json.JSONDecodeError as exc:
             skipped.append(Skipped(source=source, reason=f"invalid JSON ({exc.msg})"))
             continue
-        if not isinstance(obj, dict):
-            skipped.append(Skipped(source=source, reason="not a JSON object"))
+        except RecursionError:
+            skipped.append(Skipped(source=source, reason="JSON nested too deeply"))
             continue
-        title = clean_text(str(obj.get("title") or ""))
-        abstract = clean_text(str(obj.get("abstract") or ""))
-        missing = [name for name, value in (("title", title), ("abstract", abstract)) if not value]
-        if missing:
-            skipped.append(Skipped(source=source, title=title or None, reason=f"no {' or '.join(missing)}"))
-            continue
-        authors = obj.get("authors") or []
-        if isinstance(authors, str):
-            authors = [a for a in (s.strip() for s in authors.split(";" if ";" in authors else ",")) if a]
-        paper = RawPaper(title=title, source=source, abstract_parts=[abstract])
-        paper.authors = [clean_text(str(a)) for a in authors if str(a).strip()]
-        paper.author_count = len(paper.authors) or None
-        if obj.get("date"):
-            paper.date = clean_text(str(obj["date"]))
-            parsed = parse_date(paper.date)
-            paper.year = parsed[1] if parsed else _leading_year(paper.date)
-        paper.url = obj.get("url") or None
-        papers.append(paper)
+        got = parse_record(obj, source)
+        (skipped if isinstance(got, Skipped) else papers).append(got)
     return papers, skipped
 
 
@@ -96,7 +153,12 @@ def load_corpus(files: Iterable[Path], root: Path, progress: bool = True) -> tup
     for path in tqdm(files, desc="Parsing", unit="file", disable=not progress):
         name = path.name if root.is_file() else str(path.relative_to(root))
         parser = parse_jsonl if path.suffix.lower() == ".jsonl" else parse_text
-        found, bad = parser(read_text(path), name)
+        try:
+            text = read_text(path)
+        except PapersError as exc:  # one unreadable file is a skipped record, not a failed ingest
+            skipped.append(Skipped(source=Source(file=name, line=0), reason=str(exc).split(": ", 1)[-1]))
+            continue
+        found, bad = parser(text, name)
         papers.extend(found)
         skipped.extend(bad)
     return papers, skipped

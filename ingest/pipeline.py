@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,9 +22,11 @@ from tqdm import tqdm
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import store
+from ingest import chroma_files, store
 from ingest.corpus import Corpus, build_corpus
 from ingest.embed import embedder_id
+from ingest.faults import plain_write_errors
+from ingest.lease import write_lock_file
 
 if TYPE_CHECKING:  # llama-index and Chroma load only when there is work to do: the no-op re-run stays fast
     from llama_index.core.schema import TextNode
@@ -33,7 +36,7 @@ if TYPE_CHECKING:  # llama-index and Chroma load only when there is work to do: 
 class IngestReport:
     """What one ingest did; printed by the CLI (text or --json)."""
 
-    status: str  # created | updated | unchanged
+    status: str  # created | updated | repaired | unchanged
     papers: int
     chunks: int
     embedded: int
@@ -48,6 +51,7 @@ class IngestReport:
     embedder: str
     seconds: float = 0.0
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
+    repaired: str | None = None  # what was wrong with the index this run rebuilt
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,45 +137,103 @@ def _write_generation(settings: Settings, client: Any, gen: int, nodes: list[Tex
     gen_dir.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(gen_dir / "records.json", records)
     BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes))).persist(str(gen_dir / "bm25"))
+    write_lock_file(gen_dir)
+
+
+def _discard(settings: Settings, client: Any, gen: int) -> None:
+    """Best effort: remove a generation that was never switched to (the next ingest would anyway)."""
+    try:
+        client.delete_collection(store.collection_name(settings, gen))
+    except Exception:  # noqa: BLE001  (the original failure is the one to report)
+        pass
+    shutil.rmtree(store.generation_dir(settings.index.data_dir, gen), ignore_errors=True)
+
+
+def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
+    """The manifest to build on and, when the index needs repair, what is wrong with it."""
+    data_dir = settings.index.data_dir
+    try:
+        old = store.read_manifest(data_dir)
+    except store.DamagedIndex as exc:
+        return store.read_previous_manifest(data_dir), str(exc).split("; ")[0]
+    if old is None or old.get("chroma_url") != settings.index.chroma_url:
+        return old, None  # no index yet, or it moves to another Chroma store: an update, not a repair
+    return old, store.generation_problem(settings, old)
+
+
+def _next_generation(data_dir: Path, old: dict[str, Any] | None) -> int:
+    seen = [old["generation"]] if old else []
+    prev = store.read_previous_manifest(data_dir)
+    seen += [prev["generation"]] if prev else []
+    seen += [int(p.name[4:]) for p in data_dir.glob("gen-*") if p.name[4:].isdigit()]
+    return max(seen, default=0) + 1
+
+
+def _set_aside_damaged_store(settings: Settings) -> None:
+    """An embedded Chroma database that SQLite cannot read is removed so the rebuild starts clean; a store
+    that was removed or damaged also drops this process's cached Chroma connections to it."""
+    if settings.index.chroma_url:
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    chroma_dir = settings.index.data_dir / "chroma"
+    problem = chroma_files.sqlite_problem(chroma_dir)
+    if problem and any(word in problem for word in ("malformed", "not a database", "quick_check", "corrupt")):
+        shutil.rmtree(chroma_dir)
+    if problem:
+        SharedSystemClient.clear_system_cache()
 
 
 def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bool = True) -> IngestReport:
-    """Ingest a corpus into the index in ``settings.index.data_dir``; the previous index stays live on failure."""
+    """Ingest a corpus into the index in ``settings.index.data_dir``; the previous index stays live on failure.
+
+    A damaged index (unreadable manifest, missing generation folder or Chroma store, damaged sqlite) is
+    rebuilt rather than reported as up to date.
+    """
     started = time.perf_counter()
     corpus_path = Path(corpus_path or settings.ingest.corpus)
     data_dir = settings.index.data_dir
     store.ensure_writable(data_dir)
     corpus = build_corpus(corpus_path, progress=progress)
     if not corpus.papers:
-        raise PapersError(f"no papers found in {corpus_path} ({len(corpus.skipped)} records skipped, {len(corpus.dropped)} dropped)")
+        first = corpus.skipped[0] if corpus.skipped else None
+        why = f"; {first.source.file}: {first.reason}" if first else ""
+        raise PapersError(f"no papers found in {corpus_path} ({len(corpus.skipped)} records skipped, "
+                          f"{len(corpus.dropped)} dropped{why})")
     emb = embedder_id(settings)
     records = records_payload(corpus, corpus_path)
     print_ = fingerprint(records, emb, settings)
-    with ingest_lock(data_dir):
-        old = store.read_manifest(data_dir)
+    with ingest_lock(data_dir), plain_write_errors(data_dir):
+        old, damage = _live_manifest(settings)
         base = dict(
             papers=len(corpus.papers), dropped=len(corpus.dropped), skipped=len(corpus.skipped),
             duplicates=len(corpus.duplicates), embedder=emb,
-            skipped_records=[s.model_dump() for s in corpus.skipped],
+            skipped_records=[s.model_dump() for s in corpus.skipped], repaired=damage,
         )
-        if old and old.get("fingerprint") == print_ and store.generation_files_present(settings, old):
+        same_store = old is not None and old.get("chroma_url") == settings.index.chroma_url
+        if old and same_store and not damage and old.get("fingerprint") == print_:
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
         from ingest.chunk import chunk_papers
 
-        client = store.chroma_client(settings)
+        _set_aside_damaged_store(settings)
+        client = store.chroma_client(settings, write=True)
         nodes = chunk_papers(corpus.papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
         old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
         new_papers = {n.metadata["paper_id"]: n.metadata["content_hash"] for n in nodes}
-        gen = old["generation"] + 1 if old else 1
-        store.remove_stale(settings, client, keep=old["generation"] if old else None)
+        store.remove_stale(settings, client, keep={old["generation"]} if old else set())
+        gen = _next_generation(data_dir, old)
         reuse = _reusable_vectors(client, old, emb, [n.id_ for n in nodes])
         for node in nodes:
             if node.id_ in reuse:
                 node.embedding = reuse[node.id_]
         _embed([n for n in nodes if n.embedding is None], settings, progress)
-        _write_generation(settings, client, gen, nodes, records)
+        try:
+            _write_generation(settings, client, gen, nodes, records)
+        except BaseException:
+            _discard(settings, client, gen)  # e.g. a full disk: give the half-written generation's space back
+            raise
         manifest = {
             "format": store.FORMAT_VERSION,
             "generation": gen,
@@ -188,11 +250,15 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             "chunks": len(nodes),
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        if old and not damage:
+            store.write_json_atomic(data_dir / store.PREVIOUS, old)
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
-        store.remove_stale(settings, client, keep=gen)
+        if not store.remove_stale(settings, client, keep={gen}) and not settings.index.chroma_url:
+            chroma_files.compact_store(data_dir / "chroma")
         embedded = sum(1 for n in nodes if n.id_ not in reuse)
         return IngestReport(
-            status="updated" if old else "created", chunks=len(nodes), embedded=embedded, reused=len(nodes) - embedded,
+            status="repaired" if damage else "updated" if old else "created", chunks=len(nodes), embedded=embedded,
+            reused=len(nodes) - embedded,
             added_papers=len(new_papers.keys() - old_papers.keys()),
             changed_papers=sum(1 for k, h in new_papers.items() if k in old_papers and old_papers[k] != h),
             removed_papers=len(old_papers.keys() - new_papers.keys()),

@@ -105,7 +105,32 @@ def repair_mojibake(text: str) -> str:
     return _LATIN_WORD.sub(fix_word, text)
 
 
+_HTML_TAGS = (
+    "a abbr address article aside audio b base bdi bdo big blockquote body br button canvas caption center cite code "
+    "col colgroup data dd del details dfn dialog div dl dt em embed fieldset figcaption figure font footer form frame "
+    "frameset h1 h2 h3 h4 h5 h6 head header hr html i iframe img input ins kbd label legend li link main mark meta "
+    "meter nav noscript object ol optgroup option output p param picture pre q s samp script section select small "
+    "source span strike strong style sub summary sup svg table tbody td template textarea tfoot th thead time tr "
+    "track tt u ul var video wbr"
+).split()
+_HIDDEN = re.compile(r"<(script|style|template)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(rf"</?({'|'.join(_HTML_TAGS)})(?:\s[^<>]*)?/?>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_INLINE = set("a abbr b bdi bdo big cite code data del dfn em font i ins kbd mark q s samp small span strike strong sub "
+              "sup time tt u var wbr".split())
+
+
+def strip_html(text: str) -> str:
+    """Remove HTML tags (known element names only, so ``a < b > c`` survives) and keep the text between
+    them; script, style and template bodies are dropped with their tags."""
+    if "<" not in text:
+        return text
+    def drop(tag: re.Match[str]) -> str:
+        return "" if (tag.group(1) or "").lower() in _INLINE else " "  # x<sup>2</sup> stays x2
+
+    return _TAG.sub(drop, _HIDDEN.sub(" ", text))
+
+
 def clean_text(text: str) -> str:
-    """Normalise Unicode (NFC), repair mojibake and collapse runs of whitespace."""
-    text = unicodedata.normalize("NFC", repair_mojibake(text))
+    """Strip HTML tags, normalise Unicode (NFC), repair mojibake and collapse runs of whitespace."""
+    text = unicodedata.normalize("NFC", repair_mojibake(strip_html(text)))
     return re.sub(r"\s+", " ", text).strip()

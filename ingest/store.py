@@ -2,13 +2,16 @@
 
 Layout of the data dir::
 
-    manifest.json      the switch: which generation is live, which embedder built it
-    chroma/            embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
-    gen-<N>/           records.json (papers + ingest report) and bm25/ for generation N
+    manifest.json       the switch: which generation is live, which embedder built it
+    manifest.json.prev  the manifest before the last switch
+    chroma/             embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
+    gen-<N>/            records.json (papers + ingest report), bm25/ and reader.lock for generation N
 
 A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``) and replaces
 ``manifest.json`` atomically only when everything is written, so a killed ingest leaves generation N live.
-This module is the index's public read API too: the assistant opens the index through ``open_index``.
+Old generations are removed once no reader holds them (``ingest.lease``). This module is the index's
+public read API too: the assistant opens the index through ``open_index``, which names any damage and the
+command that repairs it.
 """
 
 from __future__ import annotations
@@ -24,20 +27,28 @@ from urllib.parse import urlparse
 
 from common.errors import PapersError
 from common.settings import Settings
+from ingest import chroma_files, lease
 
 MANIFEST = "manifest.json"
+PREVIOUS = "manifest.json.prev"
 FORMAT_VERSION = 1
 
 
-def chroma_client(settings: Settings) -> Any:
-    """An embedded PersistentClient in the data dir, or an HttpClient for PAPERS_CHROMA_URL."""
+def chroma_client(settings: Settings, write: bool = False) -> Any:
+    """An embedded PersistentClient in the data dir, or an HttpClient for PAPERS_CHROMA_URL.
+
+    A reader (``write=False``) of an embedded store it may not write opens a private copy of it.
+    """
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     url = settings.index.chroma_url
     if not url:
-        return chromadb.PersistentClient(path=str(settings.index.data_dir / "chroma"), settings=chroma_settings)
+        path = settings.index.data_dir / "chroma"
+        if not write and path.is_dir() and not chroma_files.writable(path):
+            path = chroma_files.private_copy(path)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     parsed = urlparse(url if "://" in url else f"http://{url}")
     if not parsed.hostname:
         raise PapersError(f"PAPERS_CHROMA_URL={url!r} is not a URL: use http://host:port")
@@ -55,14 +66,64 @@ def chroma_client(settings: Settings) -> Any:
     return client
 
 
-def read_manifest(data_dir: Path) -> dict[str, Any] | None:
-    path = data_dir / MANIFEST
-    if not path.is_file():
-        return None
+class DamagedIndex(PapersError):
+    """The index on disk is damaged; ``papers ingest`` rebuilds it."""
+
+
+FIX = "run `papers ingest` to rebuild it (`papers doctor` shows what is wrong)"
+_REQUIRED: dict[str, type | tuple[type, ...]] = {
+    "generation": int, "collection": str, "generation_dir": str, "embedder": str, "chunks": int,
+    "fingerprint": str, "papers_by_id": dict, "chunk_size": int, "built_at": str,
+}
+
+
+def manifest_problem(payload: Any) -> str | None:
+    """Why a parsed manifest cannot be used, or None when it has every field with the right type."""
+    if not isinstance(payload, dict):
+        return f"it holds a JSON {type(payload).__name__}, not an object"
+    for key, kind in _REQUIRED.items():
+        value = payload.get(key)
+        if key not in payload:
+            return f"the field {key!r} is missing"
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"the field {key!r} has the wrong type"
+    if payload["generation"] < 1 or payload["generation_dir"] != f"gen-{payload['generation']}":
+        return "the generation fields do not agree"
+    return None
+
+
+def load_manifest_file(path: Path) -> dict[str, Any]:
+    """Parse and validate one manifest file; DamagedIndex names what is wrong."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PapersError(f"the index manifest {path} is unreadable ({exc}); re-run `papers ingest`") from None
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:
+        raise  # not damage: the caller names the permission problem
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        raise DamagedIndex(f"the index manifest {path} is unreadable ({reason}); {FIX}") from None
+    problem = manifest_problem(payload)
+    if problem:
+        raise DamagedIndex(f"the index manifest {path} is damaged ({problem}); {FIX}")
+    return payload
+
+
+def read_manifest(data_dir: Path) -> dict[str, Any] | None:
+    """The live manifest, None when there is no index yet; DamagedIndex when it cannot be used."""
+    path = data_dir / MANIFEST
+    try:
+        if not path.exists():
+            return None
+        return load_manifest_file(path)
+    except PermissionError:
+        raise read_denied(path) from None
+
+
+def read_previous_manifest(data_dir: Path) -> dict[str, Any] | None:
+    """``manifest.json.prev`` (the manifest before the last switch) when it is usable, else None."""
+    try:
+        return load_manifest_file(data_dir / PREVIOUS) if (data_dir / PREVIOUS).exists() else None
+    except DamagedIndex:
+        return None
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
@@ -73,10 +134,17 @@ def write_json_atomic(path: Path, payload: Any) -> None:
             json.dump(payload, fh, ensure_ascii=False, indent=1)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600: other users of a shared index must read it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def ensure_writable(data_dir: Path) -> None:
@@ -98,60 +166,131 @@ def generation_dir(data_dir: Path, generation: int) -> Path:
     return data_dir / f"gen-{generation}"
 
 
-def remove_stale(settings: Settings, client: Any, keep: int | None) -> None:
-    """Delete generations other than ``keep``: leftovers of a finished switch or of a killed ingest."""
+def remove_stale(settings: Settings, client: Any, keep: set[int]) -> list[int]:
+    """Delete generations not in ``keep`` that no reader holds (see ``ingest.lease``): leftovers of a
+    finished switch or of a killed ingest. Returns the generations kept because a reader still uses them."""
+    data_dir = settings.index.data_dir
     prefix = f"{settings.index.collection_prefix}_g"
+    collections = {}
     for col in client.list_collections():
         name = col if isinstance(col, str) else col.name
-        if name.startswith(prefix) and name[len(prefix) :].isdigit() and int(name[len(prefix) :]) != keep:
-            client.delete_collection(name)
-    for path in settings.index.data_dir.glob("gen-*"):
-        if path.name != f"gen-{keep}":
-            shutil.rmtree(path, ignore_errors=True)
+        if name.startswith(prefix) and name[len(prefix) :].isdigit():
+            collections[int(name[len(prefix) :])] = name
+    dirs = {int(p.name[4:]): p for p in data_dir.glob("gen-*") if p.name[4:].isdigit()}
+    in_use = []
+    for gen in sorted((collections.keys() | dirs.keys()) - keep):
+        gen_dir = generation_dir(data_dir, gen)
+        with lease.exclusive(gen_dir) as free:
+            if not free:
+                in_use.append(gen)
+                continue
+            if gen in collections:
+                client.delete_collection(collections[gen])
+            shutil.rmtree(gen_dir, ignore_errors=True)
+    if not settings.index.chroma_url:
+        chroma_files.remove_orphan_segments(data_dir / "chroma")
+    return in_use
 
 
-def generation_files_present(settings: Settings, manifest: dict[str, Any]) -> bool:
-    """Cheap check (no Chroma load) that the live generation's files are where the manifest says."""
+def generation_problem(settings: Settings, manifest: dict[str, Any]) -> str | None:
+    """Why the live generation cannot be read (cheap: files and sqlite only), or None when it looks whole."""
     data_dir = settings.index.data_dir
+    if manifest.get("chroma_url") != settings.index.chroma_url:
+        return f"the index was built for Chroma store {manifest.get('chroma_url') or 'embedded'}, not the configured one"
     gen_dir = data_dir / manifest["generation_dir"]
-    local_store_ok = bool(settings.index.chroma_url) or (data_dir / "chroma").is_dir()
-    same_store = manifest.get("chroma_url") == settings.index.chroma_url
-    return same_store and local_store_ok and (gen_dir / "records.json").is_file() and (gen_dir / "bm25").is_dir()
+    if not gen_dir.is_dir():
+        return f"the generation folder {gen_dir} is missing"
+    try:
+        records = json.loads((gen_dir / "records.json").read_text(encoding="utf-8"))
+        if not isinstance(records, dict) or not isinstance(records.get("papers"), list):
+            return f"{gen_dir / 'records.json'} is damaged"
+    except (OSError, ValueError, RecursionError):
+        return f"{gen_dir / 'records.json'} is missing or unreadable"
+    if not (gen_dir / "bm25").is_dir() or not any((gen_dir / "bm25").iterdir()):
+        return f"the keyword index {gen_dir / 'bm25'} is missing"
+    if not settings.index.chroma_url:
+        return chroma_files.sqlite_problem(data_dir / "chroma", manifest["collection"])
+    return None
 
 
 @dataclass
 class OpenIndex:
-    """A live generation, opened for reading."""
+    """A live generation, opened for reading and leased (kept on disk) while this object is alive."""
 
     manifest: dict[str, Any]
     collection: Any
     generation_dir: Path
 
     def records(self) -> dict[str, Any]:
-        return json.loads((self.generation_dir / "records.json").read_text())
+        return json.loads((self.generation_dir / "records.json").read_text(encoding="utf-8"))
 
 
 def open_index(settings: Settings, expected_embedder: str | None = None) -> OpenIndex:
-    """Open the live index, failing clearly when there is none or it was built by another embedder."""
-    data_dir = settings.index.data_dir
-    manifest = read_manifest(data_dir)
-    if manifest is None:
-        raise PapersError(f"no index yet in {data_dir}: run `papers ingest` first")
-    if expected_embedder and manifest["embedder"] != expected_embedder:
-        raise PapersError(
-            f"the index in {data_dir} was built with {manifest['embedder']} but the configured embedder is "
-            f"{expected_embedder}: re-run `papers ingest` or set PAPERS_EMBED_BACKEND to match"
-        )
-    client = chroma_client(settings)
+    """Open the live index, failing clearly when there is none, it is damaged, or another embedder built it.
+
+    A reader that loses a race with an ingest (the generation it read in the manifest was switched out and
+    removed before it could lease it) retries once on the new live generation.
+    """
     try:
-        collection = client.get_collection(manifest["collection"])
-    except Exception:
-        where = settings.index.chroma_url or str(data_dir / "chroma")
-        raise PapersError(
-            f"the index names Chroma collection {manifest['collection']!r}, which is missing at {where}: "
-            "re-run `papers ingest`"
-        ) from None
-    return OpenIndex(manifest=manifest, collection=collection, generation_dir=data_dir / manifest["generation_dir"])
+        return _open_live(settings, expected_embedder)
+    except PermissionError as exc:
+        raise read_denied(exc.filename or settings.index.data_dir) from None
+
+
+def read_denied(path: Path | str) -> PapersError:
+    return PapersError(f"permission denied: cannot read {path}: give this user read access to the index folder "
+                       "or set PAPERS_DATA_DIR to an index it can read")
+
+
+def _open_live(settings: Settings, expected_embedder: str | None) -> OpenIndex:
+    data_dir = settings.index.data_dir
+    for attempt in (1, 2):
+        manifest = read_manifest(data_dir)
+        if manifest is None:
+            raise PapersError(f"no index yet in {data_dir}: run `papers ingest` first")
+        if expected_embedder and manifest["embedder"] != expected_embedder:
+            raise PapersError(
+                f"the index in {data_dir} was built with {manifest['embedder']} but the configured embedder is "
+                f"{expected_embedder}: re-run `papers ingest` or set PAPERS_EMBED_BACKEND to match"
+            )
+        try:
+            return _open_generation(settings, manifest)
+        except DamagedIndex:
+            now = read_manifest(data_dir)
+            if attempt == 1 and now is not None and now["generation"] != manifest["generation"]:
+                continue
+            raise
+    raise AssertionError("unreachable")
+
+
+def _open_generation(settings: Settings, manifest: dict[str, Any]) -> OpenIndex:
+    data_dir = settings.index.data_dir
+    gen_dir = data_dir / manifest["generation_dir"]
+    try:
+        held = lease.Lease(gen_dir)
+    except FileNotFoundError:
+        raise DamagedIndex(f"the generation folder {gen_dir} named by the manifest is missing; {FIX}") from None
+    try:
+        problem = generation_problem(settings, manifest)  # after the lease: nothing removes it from now on
+        if problem:
+            raise DamagedIndex(f"{problem}; {FIX}")
+        client = chroma_client(settings)
+        try:
+            collection = client.get_collection(manifest["collection"])
+        except PapersError:
+            raise
+        except Exception as exc:
+            where = settings.index.chroma_url or str(data_dir / "chroma")
+            raise DamagedIndex(
+                f"the Chroma collection {manifest['collection']!r} at {where} cannot be opened "
+                f"({type(exc).__name__}); {FIX}"
+            ) from None
+    except BaseException:
+        held.close()
+        raise
+    index = OpenIndex(manifest=manifest, collection=collection, generation_dir=gen_dir)
+    held.bind(index)
+    return index
 
 
 def disk_size(path: Path) -> int:

@@ -31,7 +31,10 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(report.as_dict())
     else:
-        verb = {"unchanged": "Index is up to date", "created": "Created index", "updated": "Updated index"}[report.status]
+        verb = {"unchanged": "Index is up to date", "created": "Created index", "updated": "Updated index",
+                "repaired": "Repaired index"}[report.status]
+        if report.repaired:
+            print(f"Repairing the index: {report.repaired}", file=sys.stderr)
         print(
             f"{verb}: {report.papers} papers, {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused); "
             f"papers +{report.added_papers} ~{report.changed_papers} -{report.removed_papers}; {report.dropped} dropped, "
@@ -69,6 +72,20 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     for s in stats["skipped"]:
         print(f"  {s['source']['file']}:{s['source']['line']}: {s['reason']}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from ingest.doctor import diagnose
+
+    checks = diagnose(settings)
+    healthy = all(c.ok for c in checks)
+    if args.json:
+        _print_json({"healthy": healthy, "checks": [c.as_dict() for c in checks]})
+    else:
+        for c in checks:
+            print(f"{'ok ' if c.ok else 'BAD'}  {c.name}: {c.detail}")
+        print("The index is healthy." if healthy else "The index is damaged: run `papers ingest` to rebuild it.")
+    return 0 if healthy else 1
 
 
 def _filters(args: argparse.Namespace):
@@ -245,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--corpus", type=Path, default=None, help="folder or .txt/.jsonl file (default: PAPERS_CORPUS, the bundled corpus)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     add("stats", cmd_stats, "Show what the index holds: counts, sources, dropped and skipped records.")
+    add("doctor", cmd_doctor, "Check the index end to end and say what is wrong (exit 1) and how to fix it.")
     p = add("search", cmd_search, "Plain retrieval: the papers that best match a text.")
     p.add_argument("query", help="what to look for")
     _retrieval_args(p)
