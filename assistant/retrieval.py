@@ -148,6 +148,8 @@ class Retriever:
                  params: RetrievalSettings | None = None) -> RetrievalResult:
         """``params`` overrides the configured retrieval settings for this call (used by calibration)."""
         cfg = params or self.settings.retrieval
+        if k is not None and k < 1:  # 0 must not silently mean "the default"; interfaces check the upper bound
+            raise PapersError(f"k={k}: ask for at least 1 paper")
         k = k or cfg.top_k
         mode = mode or cfg.mode
         if mode not in MODES:
