@@ -42,6 +42,9 @@ class OnnxMiniLMEmbedding(BaseEmbedding):
 
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: no graph-optimisation chatter on stderr
+        # The exported graph is already optimised: re-optimising costs ~0.25 s of CPU per process (a third of a
+        # cold query's model work) for no measurable speed-up and outputs equal to 1e-6 (measured here).
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
         if self.threads:
             options.intra_op_num_threads = self.threads
         self._session = onnxruntime.InferenceSession(self.model_file, options, providers=["CPUExecutionProvider"])

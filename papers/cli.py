@@ -52,11 +52,11 @@ def _ensure_index(args: argparse.Namespace, settings: Settings) -> None:
 
     if read_manifest(settings.index.data_dir) is not None:
         return
-    from assistant.api import ensure_index
-
     if _progress(args):
         print(f"No index yet in {settings.index.data_dir}: ingesting {settings.ingest.corpus} first (once, about a minute)",
               file=sys.stderr)
+    from assistant.api import ensure_index
+
     report = ensure_index(settings, progress=_progress(args))
     if report and _progress(args):
         print(f"Ingested {report['papers']} papers ({report['chunks']} chunks) in {report['seconds']:.0f}s", file=sys.stderr)
