@@ -17,6 +17,7 @@ from assistant.chat import ChatSession
 from assistant.llm import resolve_backend
 from assistant.retrieval import Filters, RetrievalResult
 from assistant.text import check_question
+from common.errors import PapersError
 from common.settings import Settings
 
 _LOCK = threading.Lock()
@@ -48,6 +49,15 @@ def check_request(question: str, settings: Settings | None = None, backend: str 
     if backend is not None:
         resolve_backend(settings, backend)
     return check_question(question, settings.answer.max_question_chars)
+
+
+def backend_problem(backend: str, settings: Settings | None = None) -> str | None:
+    """Why a backend cannot be used here (e.g. its extra is not installed, with the install command), or None."""
+    try:
+        resolve_backend(settings or Settings(), backend)
+    except PapersError as exc:
+        return str(exc)
+    return None
 
 
 def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
@@ -141,6 +151,6 @@ def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[
     return [(h.paper, h.dense, cov) for h, cov in candidates(get_assistant(settings), topic)]
 
 
-__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "cache_key", "chat_session", "check_request",
+__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "backend_problem", "cache_key", "chat_session", "check_request",
            "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_stats",
            "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]
