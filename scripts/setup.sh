@@ -24,7 +24,7 @@ PYTHON=${PYTHON:-python3}
 . .venv/bin/activate
 # One stamp per version of the install files; it lists the extras installed under it.
 stamp=".venv/.setup-$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -c1-16)"
-have=" $(cat "$stamp" 2>/dev/null | tr '\n' ' ') "
+have=" $(if [ -f "$stamp" ]; then tr '\n' ' ' < "$stamp"; fi) "
 missing=()
 [ -f "$stamp" ] || missing+=(base)
 for e in "${extras[@]}"; do [[ "$have" == *" $e "* ]] || missing+=("$e"); done
