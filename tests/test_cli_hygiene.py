@@ -94,3 +94,27 @@ def test_ctrl_c_during_first_run_ingest_exits_130_and_leaves_no_index(tmp_path):
     assert proc.returncode == 130 and out == ""
     assert "Traceback" not in err and "error: interrupted" in err
     assert not (tmp_path / "index" / "manifest.json").exists()
+
+
+def _without(modules: list[str], argv: list[str], env_extra: dict[str, str], cwd) -> subprocess.CompletedProcess:
+    """Run the CLI as on an install without an optional extra (``sys.modules[name] = None`` makes it unimportable)."""
+    code = (f"import sys\nfor m in {modules!r}: sys.modules[m] = None\n"
+            f"from papers.cli import main\nsys.exit(main({argv!r}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERS_")}
+    env.update({"PAPERS_EMBED_BACKEND": "hash", **env_extra})
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_local_backend_without_its_extra_names_the_install_command(tmp_path):
+    result = _without(["llama_cpp"], ["ask", "What is KOALA++?", "--backend", "local"],
+                      {"PAPERS_DATA_DIR": str(tmp_path / "index")}, tmp_path)
+    assert result.returncode == 2
+    assert "bash scripts/setup.sh --with-local-llm" in one_error_line(result)
+    assert not (tmp_path / "index" / "manifest.json").exists()  # refused before the first-run ingest
+
+
+def test_torch_embedder_without_its_extra_names_the_install_command(tmp_path):
+    result = _without(["sentence_transformers", "llama_index.embeddings.huggingface"], ["ingest", "--quiet"],
+                      {"PAPERS_DATA_DIR": str(tmp_path / "index"), "PAPERS_EMBED_BACKEND": "torch"}, tmp_path)
+    assert result.returncode == 2
+    assert "bash scripts/setup.sh --with-torch" in one_error_line(result)
