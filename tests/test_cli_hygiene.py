@@ -63,7 +63,12 @@ def _popen(args: list[str], env_extra: dict[str, str], cwd, python_flags: list[s
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERS_")}
     env.update({"PAPERS_EMBED_BACKEND": "hash", **env_extra})
     return subprocess.Popen([sys.executable, *python_flags, "-m", "papers", *args], env=env, cwd=cwd, text=True,
-                            stderr=subprocess.PIPE, **kwargs)
+                            stderr=subprocess.PIPE, preexec_fn=_interactive_sigint, **kwargs)
+
+
+def _interactive_sigint() -> None:
+    """Ctrl-C as in a terminal: a test runner started in the background (CI, nohup) passes SIGINT on ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_a_closed_stdout_pipe_exits_quietly(indexed, tmp_path):
