@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/cold_start.py [--runs 5] [--data-dir DIR]
 Without --data-dir the bundled corpus is ingested first into a temporary folder (not timed). Prints the
-median wall time of N fresh processes per command, then the remaining costs of one cold `ask`: the
+median wall and CPU time of N fresh processes per command, then the remaining costs of one cold `ask`: the
 heaviest imports (python -X importtime) and the load steps. Prints figures; asserts nothing.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,10 +43,14 @@ print(json.dumps(marks))
 """
 
 
-def cold(args: list[str], env: dict[str, str]) -> float:
+def cold(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one fresh process; CPU time says more on a loaded machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "papers", *args], env=env, cwd=REPO, check=True, capture_output=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def top_imports(env: dict[str, str], n: int = 12) -> list[tuple[str, float]]:
@@ -71,8 +76,10 @@ def main() -> None:
             subprocess.run([sys.executable, "-m", "papers", "ingest", "--quiet"], env=env, cwd=REPO, check=True)
         cold(["stats"], env)  # warm the OS file cache once, as on any machine that has run the tool before
         for name, args in (("ask", ["ask", QUESTION]), ("search", ["search", "process rewards"])):
-            times = [cold(args, env) for _ in range(opts.runs)]
-            print(f"cold papers {name:7s} median {statistics.median(times):5.2f} s  (min {min(times):.2f}, max {max(times):.2f}, {opts.runs} runs)")
+            runs = [cold(args, env) for _ in range(opts.runs)]
+            times, cpu = [w for w, _ in runs], [c for _, c in runs]
+            print(f"cold papers {name:7s} median {statistics.median(times):5.2f} s wall (min {min(times):.2f}, max {max(times):.2f}), "
+                  f"{statistics.median(cpu):5.2f} s CPU; {opts.runs} runs")
         phases = subprocess.run([sys.executable, "-c", PHASES, QUESTION], env=env, cwd=REPO, capture_output=True,
                                 text=True, check=True).stdout
         print("\nload steps of one cold ask (s):")
