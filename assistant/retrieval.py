@@ -101,6 +101,14 @@ class Retriever:
         self.bm25 = BM25Retriever.from_persist_dir(str(index.generation_dir / "bm25"))
         self.n_chunks = index.collection.count()
         self._authors = self._author_index()
+        self._last_query: tuple[str, list[float]] | None = None
+
+    def query_embedding(self, text: str) -> list[float]:
+        """The query's vector, computed once per question (retrievers, abstention and summaries share it)."""
+        last = self._last_query
+        if last is None or last[0] != text:
+            last = self._last_query = (text, self.embed_model.get_query_embedding(text))
+        return last[1]
 
     def _author_index(self) -> dict[str, set[str]]:
         names: dict[str, set[str]] = {}
@@ -149,6 +157,8 @@ class Retriever:
                  params: RetrievalSettings | None = None) -> RetrievalResult:
         """``params`` overrides the configured retrieval settings for this call (used by calibration)."""
         cfg = params or self.settings.retrieval
+        if k is not None and k < 1:  # 0 must not silently mean "the default"; interfaces check the upper bound
+            raise PapersError(f"k={k}: ask for at least 1 paper")
         k = k or cfg.top_k
         mode = mode or cfg.mode
         if mode not in MODES:
@@ -161,16 +171,17 @@ class Retriever:
         dense = _Recorder(self._dense(depth, allowed))
         self.bm25.similarity_top_k = depth
         bm25 = _Recorder(self.bm25)
+        bundle = QueryBundle(query_str=question, embedding=self.query_embedding(question))
         if mode == "dense":
-            nodes = dense.retrieve(question)
+            nodes = dense.retrieve(bundle)
         elif mode == "bm25":
-            nodes = bm25.retrieve(question)
+            nodes = bm25.retrieve(bundle)
         else:
             fusion = QueryFusionRetriever(
                 [dense, bm25], llm=MockLLM(), mode=FUSION_MODES(cfg.fusion), num_queries=1, use_async=False,
                 similarity_top_k=depth, retriever_weights=[cfg.dense_weight, 1.0 - cfg.dense_weight],
             )
-            nodes = fusion.retrieve(question)
+            nodes = fusion.retrieve(bundle)
         hits = self._to_papers(nodes, dense.raw, bm25.raw, allowed)
         matched = self.authors_in(question)
         if allowed is not None:
@@ -200,7 +211,7 @@ class Retriever:
         missing = [h for h in hits if h.dense is None]
         if not missing:
             return
-        q = self.embed_model.get_query_embedding(question)
+        q = self.query_embedding(question)
         qn = math.sqrt(sum(x * x for x in q)) or 1.0
         for pid, vecs in self.paper_vectors([h.paper_id for h in missing]).items():
             best = max(sum(a * b for a, b in zip(q, v)) / (qn * (math.sqrt(sum(x * x for x in v)) or 1.0)) for v in vecs)

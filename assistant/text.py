@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from common.errors import PapersError
+
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\](?:\s*\[\d+\])*)?\s+(?=[A-Z0-9(\"'\[])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|cf|Fig|Eq|approx|resp)\.$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
@@ -74,3 +76,13 @@ def citations_in(sentence: str) -> list[int]:
 
 def strip_citations(sentence: str) -> str:
     return _CITE.sub("", sentence).strip()
+
+
+def check_question(question: str | None, max_chars: int) -> str:
+    """The stripped question, or one clear error; cheap, so callers check before loading anything."""
+    question = (question or "").strip()
+    if not question:
+        raise PapersError("the question is empty: type a few words about what you want to know")
+    if len(question) > max_chars:
+        raise PapersError(f"the question is {len(question)} characters long; keep it under {max_chars} (PAPERS_MAX_QUESTION_CHARS)")
+    return question

@@ -1,8 +1,12 @@
-"""Make every library stay offline: nothing the default path needs may be fetched from a hub.
+"""Make every library stay offline and quiet: nothing may be fetched from a hub, nothing printed by others.
 
 tiktoken downloads its encodings unless ``TIKTOKEN_CACHE_DIR`` points at a cache; llama-index-core ships
 one. Hugging Face libraries must load the packaged model and never call the hub. Imported first by the
 packages that touch these libraries; respects values a user has already set.
+
+Quiet: other libraries' progress bars (bm25s' "Split strings" / "Finding newlines for mmindex",
+transformers' "Loading weights") are tqdm bars; ``TQDM_DISABLE`` turns tqdm's default to off (read when
+tqdm is first imported), while our own bars pass ``disable=`` explicitly and still show on stderr.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ def go_offline() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
 
 
 go_offline()

@@ -7,7 +7,7 @@ and the evals share one source of truth and nothing hides a default of its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -40,9 +40,10 @@ class IngestSettings(BaseSettings):
     corpus: Path = Field(DEFAULT_CORPUS, description="Folder or file to ingest (.txt page dumps or .jsonl records).")
     chunk_size: int = Field(384, ge=64, le=8192, description="Chunk size in tiktoken (cl100k_base) tokens.")
     chunk_overlap: int = Field(48, ge=0, le=1024, description="Token overlap between consecutive chunks of one abstract.")
-    embed_backend: Literal["local", "openai", "hash"] = Field(
+    embed_backend: Literal["local", "torch", "openai", "hash"] = Field(
         "local",
-        description="Embedder: local all-MiniLM-L6-v2 (offline), openai (or compatible server), "
+        description="Embedder: local all-MiniLM-L6-v2 (offline, int8 on ONNX Runtime), torch (the same model in fp32 "
+        "via sentence-transformers; needs `setup.sh --with-torch`), openai (or compatible server), "
         "or hash (a hashed bag of words: instant, deterministic, weak; for tests).",
     )
     embed_model: str = Field(
@@ -190,3 +191,17 @@ def _plain(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return "(set)"
     return value
+
+
+def check_value(group: type[BaseSettings], name: str, value: Any, label: str) -> Any:
+    """Validate ``value`` (e.g. a command-line flag) exactly as the setting ``group.name`` is validated."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from common.errors import PapersError
+
+    field = group.model_fields[name]
+    try:
+        return TypeAdapter(Annotated[(field.annotation, *field.metadata)]).validate_python(value)
+    except ValidationError as exc:
+        msg = exc.errors()[0]["msg"]
+        raise PapersError(f"{label} {value!r}: {msg[0].lower()}{msg[1:]} (the same bounds as PAPERS_{name.upper()})") from None

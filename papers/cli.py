@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -24,10 +25,47 @@ def _human_bytes(n: int) -> str:
     return str(n)
 
 
+def _progress(args: argparse.Namespace) -> bool:
+    """Our own progress goes to stderr, unless --quiet or --json."""
+    return not args.quiet and not args.json
+
+
+def _check_request(args: argparse.Namespace, settings: Settings, text: str | None) -> None:
+    """Reject a bad question, flag or backend before anything is ingested or loaded (cheap imports only)."""
+    from assistant.llm import resolve_backend
+    from assistant.text import check_question
+    from common.settings import AnswerSettings, RetrievalSettings, check_value
+
+    if text is not None:
+        check_question(text, settings.answer.max_question_chars)
+    if getattr(args, "k", None) is not None:
+        check_value(RetrievalSettings, "top_k", args.k, "--k")
+    if getattr(args, "max_papers", None) is not None:
+        check_value(AnswerSettings, "summary_max_papers", args.max_papers, "--max-papers")
+    if getattr(args, "backend", None) is not None:
+        resolve_backend(settings, args.backend)
+
+
+def _ensure_index(args: argparse.Namespace, settings: Settings) -> None:
+    """First run: with no index yet, ingest the configured corpus (the bundled one by default) before answering."""
+    from ingest.store import read_manifest
+
+    if read_manifest(settings.index.data_dir) is not None:
+        return
+    if _progress(args):
+        print(f"No index yet in {settings.index.data_dir}: ingesting {settings.ingest.corpus} first (once, about a minute)",
+              file=sys.stderr)
+    from assistant.api import ensure_index
+
+    report = ensure_index(settings, progress=_progress(args))
+    if report and _progress(args):
+        print(f"Ingested {report['papers']} papers ({report['chunks']} chunks) in {report['seconds']:.0f}s", file=sys.stderr)
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from ingest.pipeline import run_ingest
 
-    report = run_ingest(settings, corpus_path=args.corpus, progress=not args.quiet and not args.json)
+    report = run_ingest(settings, corpus_path=args.corpus, progress=_progress(args))
     if args.json:
         _print_json(report.as_dict())
     else:
@@ -96,6 +134,8 @@ def _filters(args: argparse.Namespace):
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    _check_request(args, settings, args.query)
+    _ensure_index(args, settings)
     from assistant.render import short_authors
     from assistant.search import search
 
@@ -121,6 +161,8 @@ def _print_answer(answer, as_json: bool) -> None:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    _check_request(args, settings, args.question)
+    _ensure_index(args, settings)
     from assistant.api import ask
 
     answer = ask(args.question, settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args))
@@ -129,6 +171,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    _check_request(args, settings, args.topic)
+    _ensure_index(args, settings)
     from assistant.api import summarize
 
     summary = summarize(args.topic, settings=settings, backend=args.backend, max_papers=args.max_papers)
@@ -140,6 +184,8 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    _check_request(args, settings, None)
+    _ensure_index(args, settings)
     from assistant.api import chat_session
 
     session = chat_session(settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args))
@@ -199,7 +245,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
     compare = [c.strip() for c in (args.compare or "").split(",") if c.strip()]
     opts = Options(dataset=args.dataset, out=args.out or Path("eval-runs") / "latest", backend=args.backend,
-                   compare=compare, judge=args.judge, force=args.force, limit=args.limit, progress=not args.json,
+                   compare=compare, judge=args.judge, force=args.force, limit=args.limit, progress=_progress(args),
                    split=args.split)
     report = run_eval(opts, settings)
     if args.json:
@@ -254,13 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add(name: str, func: Callable[[argparse.Namespace, Settings], int], help_: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_, description=help_)
-        p.add_argument("--json", action="store_true", help="print JSON instead of text")
+        p.add_argument("--json", action="store_true", help="print JSON instead of text (implies --quiet)")
+        p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
         p.set_defaults(func=func)
         return p
 
     p = add("ingest", cmd_ingest, "Parse, clean, embed and store the corpus (incremental).")
     p.add_argument("--corpus", type=Path, default=None, help="folder or .txt/.jsonl file (default: PAPERS_CORPUS, the bundled corpus)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
     add("stats", cmd_stats, "Show what the index holds: counts, sources, dropped and skipped records.")
     add("doctor", cmd_doctor, "Check the index end to end and say what is wrong (exit 1) and how to fix it.")
     p = add("search", cmd_search, "Plain retrieval: the papers that best match a text.")
@@ -295,6 +341,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; Ctrl-C anywhere gives 130, a closed stdout pipe (`papers stats | head -1`) a quiet exit."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe must fail here, inside the handler, not at interpreter exit
+        return code
+    except KeyboardInterrupt:
+        print("error: interrupted; the previous index (if any) is still the live one", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): point stdout at /dev/null so the final flush is silent too.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what other Unix tools report
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
@@ -306,9 +367,6 @@ def main(argv: list[str] | None = None) -> int:
     except PapersError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("error: interrupted; the previous index (if any) is still the live one", file=sys.stderr)
-        return 130
     except Exception as exc:
         if type(exc).__module__.startswith("openai"):  # e.g. from the eval judge or the question drafter
             from assistant.llm import explain

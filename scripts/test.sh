@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Set up (idempotent) and run the whole test suite, slow real-component tests included.
+# Set up (idempotent) and run the whole test suite, slow real-component tests included. Installs every
+# extra (torch first, then llama-cpp-python, the GGUF, the test tools) so every backend is tested for real.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --all
 # The browser test drives Debian's Chromium (Playwright's own browser download cannot work offline).
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ]; then

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import assistant
+import assistant.api
 from common.errors import PapersError
 from assistant import Filters
 from assistant.text import split_sentences, strip_citations
@@ -22,7 +23,11 @@ def sidebar() -> dict:
         if backend in ("openai", "auto") and s.llm.openai_api_key is not None or backend == "openai":
             st.caption(f"Model: {s.llm.llm_model}" + (f" at {s.llm.openai_base_url}" if s.llm.openai_base_url else ""))
         elif backend == "local":
-            st.caption("Model: SmolLM2-135M-Instruct (GGUF, in-process)")
+            problem = assistant.api.backend_problem("local", s)
+            if problem:  # the local-llm extra is optional: say how to install it instead of failing per question
+                st.warning(problem)
+            else:
+                st.caption("Model: SmolLM2-135M-Instruct (GGUF, in-process)")
         mode = st.selectbox("Retrieval", ["hybrid", "dense", "bm25"], key="mode")
         k = st.slider("Sources", 1, 10, s.retrieval.top_k, key="k")
         years = st.slider("Years", 2010, 2026, (2010, 2026), key="years")
