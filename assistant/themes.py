@@ -1,0 +1,187 @@
+"""Group a summary's papers into themes and give each theme a real name.
+
+Grouping: k-means (scikit-learn) over the papers' stored embeddings (the mean of each paper's chunk
+vectors), k growing with the square root of the count, at most ``MAX_THEMES``.
+
+Naming, as BERTopic names its topics: class-based TF-IDF over word n-grams (scikit-learn's
+CountVectorizer), where each theme is one class and the rest of the corpus is one more class, so a phrase
+scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams that do
+not start or end with a stopword and that occur in at least two of the theme's papers (a one-paper theme
+draws on its title, i.e. what that paper does). The best few are embedded and checked against the theme:
+the final score adds the phrase's cosine similarity to the theme's centroid minus its similarity to the
+other themes' centroids, so the name represents this group rather than the whole topic. The name shown is
+the phrase exactly as it is written in one of the theme's papers (case and hyphens kept).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from assistant.gather import corpus_vectors
+from assistant.retrieval import PaperHit
+from assistant.text import STOPWORDS, content_words
+
+MAX_THEMES = 5
+NGRAMS = (2, 4)
+EMBED_CHECK = 8  # candidates per theme that get the embedding check
+_TOKEN = r"(?u)\b[A-Za-z][\w*]*(?:-[\w*]+)*\b"
+_EXTRA_STOP = frozenset("via towards toward across within without upon among et al".split())
+
+
+def paper_text(hit: PaperHit) -> str:
+    return f"{hit.paper.title}. {hit.paper.abstract}"
+
+
+def cluster(assistant: Any, hits: list[PaperHit]) -> list[list[PaperHit]]:
+    """Themes as lists of papers, each in rank order; themes ordered by their best paper."""
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(MAX_THEMES, round(math.sqrt(len(hits) / 2)), len(hits)))
+    if k == 1:
+        return [list(hits)]
+    vectors = corpus_vectors(assistant.retriever)
+    matrix = np.stack([vectors.papers[vectors.row[h.paper_id]] for h in hits])
+    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(matrix)
+    groups: dict[int, list[PaperHit]] = {}
+    for h, label in zip(hits, labels):
+        groups.setdefault(int(label), []).append(h)
+    return sorted(groups.values(), key=lambda g: hits.index(g[0]))
+
+
+def _stopword(token: str) -> bool:
+    return token in STOPWORDS or token in _EXTRA_STOP or len(token) < 3 and not token.isupper()
+
+
+def _surface(phrase: str, texts: list[str]) -> str | None:
+    """The phrase as written in the texts (most common form), or None when it does not occur literally."""
+    pattern = re.compile(r"(?<![\w-])" + r"\s+".join(re.escape(t) for t in phrase.split()) + r"(?![\w-])", re.IGNORECASE)
+    forms: Counter[str] = Counter()
+    for text in texts:
+        forms.update(m.group(0) for m in pattern.finditer(text))
+    if not forms:
+        return None
+    form = re.sub(r"\s+", " ", forms.most_common(1)[0][0])
+    first = form.split()[0]
+    if first[:1].isupper() and first[1:].islower():  # sentence-initial or title case, not an acronym
+        form = first.lower() + form[len(first):]
+    return form
+
+
+class CorpusNgrams:
+    """The n-gram vocabulary and counts of the whole corpus, fitted once per loaded index."""
+
+    def __init__(self, assistant: Any) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.vectorizer = CountVectorizer(ngram_range=(1, NGRAMS[1]), token_pattern=_TOKEN, lowercase=True, min_df=1)
+        counts = self.vectorizer.fit_transform(paper_text(h) for _, h in _corpus_hits(assistant))
+        self.vocab = list(self.vectorizer.get_feature_names_out())
+        self.frequency = np.asarray(counts.sum(axis=0)).ravel().astype(float)
+        self.unigrams = np.array([" " not in v for v in self.vocab])
+
+
+_NGRAMS: "weakref.WeakKeyDictionary[Any, CorpusNgrams]" = weakref.WeakKeyDictionary()
+
+
+def _ctfidf(assistant: Any, classes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """BERTopic's class-based TF-IDF: tf of the n-gram in the class (normalised) x log(1 + A / f), where f is
+    the n-gram's frequency over the corpus and A the average number of words per class."""
+    if assistant.retriever not in _NGRAMS:
+        _NGRAMS[assistant.retriever] = CorpusNgrams(assistant)
+    grams = _NGRAMS[assistant.retriever]
+    counts = grams.vectorizer.transform(classes).toarray().astype(float)
+    words_per_class = counts[:, grams.unigrams].sum(axis=1)
+    average = float(words_per_class.mean()) or 1.0
+    tf = counts / np.maximum(words_per_class[:, None], 1.0)
+    return tf * np.log(1.0 + average / np.maximum(grams.frequency, 1.0)), grams.vocab
+
+
+def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> list[str]:
+    """A readable 2-4 word name per theme, drawn from the theme's own papers (see the module docstring)."""
+    scores, vocab = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
+    topic_words = content_words(topic)
+    centroids = _centroids(assistant, themes)
+    names: list[str] = []
+    for t, group in enumerate(themes):
+        texts = [paper_text(h) for h in group]
+        need = 2 if len(group) > 1 else 1
+        title_words = content_words(" ".join(h.paper.title for h in group))
+        ranked: list[tuple[float, str]] = []
+        for j in np.argsort(-scores[t]):
+            if scores[t][j] <= 0 or len(ranked) >= 40:
+                break
+            phrase = vocab[j]
+            tokens = phrase.split()
+            if not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]):
+                continue
+            words = content_words(phrase)
+            if not words or words <= topic_words and len(themes) > 1:
+                continue  # the topic's own words do not tell one theme from another
+            if sum(1 for text in texts if re.search(r"\s+".join(re.escape(x) for x in tokens), text, re.IGNORECASE)) < need:
+                continue
+            if len(group) == 1 and not words <= title_words:
+                continue  # one paper: named after what it does, i.e. its title
+            ranked.append((float(scores[t][j]) * (1.3 if words <= title_words else 1.0), phrase))
+        ranked.sort(reverse=True)
+        choice = _embedding_check(assistant, ranked[:EMBED_CHECK], centroids, t, names)
+        surface = _surface(choice, texts) if choice else None
+        names.append(surface or _fallback(group[0]))
+    return [n[:1].upper() + n[1:] for n in names]
+
+
+def _embedding_check(assistant: Any, ranked: list[tuple[float, str]], centroids: np.ndarray, t: int,
+                     taken: list[str]) -> str | None:
+    """The candidate that best represents theme ``t``: c-TF-IDF rank plus embedding margin over other themes."""
+    ranked = [(s, p) for s, p in ranked if p.lower() not in {x.lower() for x in taken}]
+    if not ranked:
+        return None
+    vecs = np.asarray(assistant.retriever.embed_model.get_text_embedding_batch([p for _, p in ranked]), dtype=np.float32)
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
+    sims = vecs @ centroids.T
+    best, choice = -1e9, None
+    top = ranked[0][0] or 1.0
+    for i, (s, phrase) in enumerate(ranked):
+        others = np.delete(sims[i], t)
+        margin = sims[i][t] - (float(others.max()) if others.size else 0.0)
+        value = s / top + sims[i][t] + margin
+        if value > best:
+            best, choice = value, phrase
+    return choice
+
+
+def _centroids(assistant: Any, themes: list[list[PaperHit]]) -> np.ndarray:
+    vectors = corpus_vectors(assistant.retriever)
+    rows = [vectors.papers[[vectors.row[h.paper_id] for h in g]].mean(axis=0) for g in themes]
+    m = np.stack(rows)
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def _corpus_hits(assistant: Any) -> list[tuple[str, PaperHit]]:
+    papers = assistant.retriever.papers
+    return [(pid, PaperHit(paper=p, paper_id=pid, score=0.0, dense=None, bm25=None)) for pid, p in papers.items()]
+
+
+def _fallback(hit: PaperHit) -> str:
+    """A paper's short title (before the colon), when no phrase qualifies."""
+    title = hit.paper.title
+    return title.split(":")[0].strip() if ":" in title else " ".join(title.split()[:5])
+
+
+def group(assistant: Any, hits: list[PaperHit], topic: str) -> list[tuple[str, list[PaperHit]]]:
+    """(name, papers) per theme."""
+    if not hits:
+        return []
+    themes = cluster(assistant, hits)
+    return list(zip(name_themes(assistant, themes, topic), themes))
+
+
+def name_in_papers(name: str, texts: list[str]) -> bool:
+    """Does the theme name occur as a phrase (case-insensitive, any whitespace) in one of the texts?"""
+    pattern = r"(?<![\w-])" + r"\s+".join(re.escape(t) for t in name.split()) + r"(?![\w-])"
+    return any(re.search(pattern, text, re.IGNORECASE) for text in texts)
