@@ -18,6 +18,7 @@ from assistant.text import content_words, split_sentences
 _NUMBER = re.compile(r"\d+(?:\.\d+)?\s*(?:%|x\b|×|times\b|-fold|fold\b|points?\b|pp\b)|\b\d+\.\d+\b")
 _PROBLEM = re.compile(r"\b(?:however|challenge|problem|limit|lack|struggle|remain|costly|expensive|difficult|"
                       r"bottleneck|suffer|fail|unclear|gap)\w*", re.IGNORECASE)
+_OWN = re.compile(r"\b(?:we|our|this (?:paper|work|study))\b", re.IGNORECASE)
 MAX_LINE_CHARS = 480  # a bullet adds the result sentence only while the line stays readable
 CELL_WORDS = 28
 
@@ -58,6 +59,8 @@ def find(assistant: Any, topic: str, abstract: str) -> Finding:
         if not _usable(s):
             continue
         kind = role(s, i, n)
+        if i == 0 and n > 2 and kind in ("result", "contribution") and not _OWN.search(s):
+            kind = "background"  # an opening claim about the field, not the paper's own finding
         overlap = sum(assistant.picker.idf(w) for w in topic_words & content_words(s)) / total
         score = finding_score(s, i, n) + 0.5 * overlap + (0.3 if _NUMBER.search(s) else 0.0) - 0.01 * i
         if kind == "background":

@@ -2,11 +2,11 @@
 
 1. The topic's core: the question without its scaffolding ("which papers here deal with ...", "give me an
    overview of ...", "and what do they find?"), so a long question is not diluted by words about asking.
-2. Candidates: hybrid retrieval of the core, ``GATHER_DEPTH`` papers deep. Signals per candidate, each
+2. Candidates: the core's nearest papers by embedding and by BM25, ``GATHER_DEPTH`` deep. Signals per candidate, each
    normalised for the query so long and short questions land on one scale:
    - ``z``: embedding similarity (best chunk) to the core, as a z-score against every paper of the corpus;
    - ``title_coverage``: IDF-weighted share of the core's content words in the title;
-   - ``bm25``: the keyword score relative to the best candidate's (dense and keywords must agree);
+   - ``bm25``: the BM25 score relative to the best paper's (dense and keywords must agree);
    - ``prf``: similarity to the centroid of the three strongest candidates, as a z-score (pseudo-relevance
      feedback: papers central to a topic resemble each other, a paper matching on incidental words does not).
 3. The bar: a logistic model over those signals gives each paper a relevance probability (``WEIGHTS``, fitted
@@ -139,26 +139,46 @@ def relevance(c: Candidate) -> float:
     return 1.0 / (1.0 + math.exp(-x))
 
 
+def _bm25_scores(retriever: Any, text: str, depth: int) -> dict[str, float]:
+    """Each paper's best BM25 chunk score among the ``depth`` best chunks (keywords only: no embedding call)."""
+    retriever.bm25.similarity_top_k = min(depth, retriever.n_chunks)
+    best: dict[str, float] = {}
+    for node in retriever.bm25.retrieve(text):
+        pid = node.node.metadata.get("paper_id")
+        if pid in retriever.papers:
+            best[pid] = max(best.get(pid, 0.0), float(node.score or 0.0))
+    return best
+
+
 def candidates(assistant: Any, topic: str) -> list[Candidate]:
-    """The papers a summary considers, in retrieval order, with the signals and the relevance the bar uses."""
+    """The papers a summary considers (the ``GATHER_DEPTH`` most similar by embedding, those BM25 finds in its
+    ``2 x GATHER_DEPTH`` best chunks, and papers by an author named in the topic), most relevant first, with
+    the signals and the relevance the bar uses. One query embedding scores the whole corpus."""
+    retriever = assistant.retriever
     core = topic_core(topic)
-    result = assistant.retriever.retrieve_wide(core, k=GATHER_DEPTH)
-    vectors = corpus_vectors(assistant.retriever)
+    vectors = corpus_vectors(retriever)
     cosines = vectors.best_chunk_cosines(core)
     zs = _zscores(cosines)
-    top_bm25 = max((h.bm25 or 0.0 for h in result.hits), default=0.0) or 1.0
+    bm25 = _bm25_scores(retriever, core, 2 * GATHER_DEPTH)
+    authors = retriever.authors_in(topic)
+    pool = sorted(cosines, key=lambda pid: -cosines[pid])[:GATHER_DEPTH]
+    pool += [pid for pid in list(bm25) + sorted(authors) if pid not in set(pool)]
+    top_bm25 = max(bm25.values(), default=0.0) or 1.0
     out = []
-    for h in result.hits:
+    for pid in dict.fromkeys(pool):
+        paper = retriever.papers[pid]
+        hit = PaperHit(paper=paper, paper_id=pid, score=0.0, dense=cosines.get(pid), bm25=bm25.get(pid),
+                       author_match=pid in authors, texts=[paper.abstract])
         out.append(Candidate(
-            hit=h, cosine=cosines.get(h.paper_id, 0.0), z=zs.get(h.paper_id, 0.0),
-            coverage=assistant.picker.coverage(core, [f"{h.paper.title} {h.paper.abstract}"]),
-            title_coverage=assistant.picker.coverage(core, [h.paper.title]), bm25=(h.bm25 or 0.0) / top_bm25))
+            hit=hit, cosine=cosines.get(pid, 0.0), z=zs.get(pid, 0.0),
+            coverage=assistant.picker.coverage(core, [f"{paper.title} {paper.abstract}"]),
+            title_coverage=assistant.picker.coverage(core, [paper.title]), bm25=bm25.get(pid, 0.0) / top_bm25))
     seeds = sorted(out, key=lambda c: -(c.z + 2 * c.coverage))[:PRF_SEEDS]
     prf = vectors.centroid_zscores([c.hit.paper_id for c in seeds]) if seeds else {}
     for c in out:
         c.prf = prf.get(c.hit.paper_id, 0.0)
-        c.relevance = relevance(c)
-    return out
+        c.relevance = c.hit.score = relevance(c)
+    return sorted(out, key=lambda c: -c.relevance)
 
 
 def on_topic(assistant: Any, found: list[Candidate]) -> bool:

@@ -150,24 +150,30 @@ def _table(items: list[tuple[int, PaperHit]], findings: dict[int, Finding]) -> l
 
 _VERBS = {"propose": "propose", "introduce": "propose", "present": "propose", "develop": "propose", "design": "propose",
           "study": "study", "investigate": "study", "explore": "study", "analyze": "study", "analyse": "study",
-          "examine": "study", "revisit": "study", "show": "show results on", "find": "show results on"}
+          "examine": "study", "revisit": "study", "show": "report findings on", "find": "report findings on"}
+_PHRASES = {"propose": ("propose methods for", "proposes a method for"), "study": ("study", "studies"),
+            "report findings on": ("report findings on", "reports findings on"), "work on": ("work on", "works on")}
 
 
 def _common_sentence(theme: Theme, findings: dict[int, Finding], abstracts: dict[int, str]) -> str:
-    """Extractive reduce: what the theme's papers do in common, from their contribution sentences."""
-    ns = [i.n for i in theme.items]
+    """Extractive reduce: what the theme's papers do in common, built from their contribution sentences: the
+    verb most of them use, the theme's name and a phrase their contributions share. Only papers whose
+    abstracts support the claim are counted and cited (the citation check)."""
+    from assistant.text import support
+
+    name = theme.name if theme.name.split()[0].isupper() else theme.name[:1].lower() + theme.name[1:]
+    ns = [i.n for i in theme.items if support(name, abstracts[i.n]) >= 0.5] or [theme.items[0].n]
     sentences = [findings[n].contribution or findings[n].result or "" for n in ns]
     verbs = Counter(v for s in sentences for w, v in _VERBS.items() if re.search(rf"\bwe (?:\w+ )?{w}", s, re.IGNORECASE))
-    verb = verbs.most_common(1)[0][0] if verbs else "work on"
+    verb = _PHRASES[verbs.most_common(1)[0][0] if verbs else "work on"][0 if len(ns) > 1 else 1]
     shared = _shared_phrase(sentences, theme.name)
     count = _COUNT[len(ns)] if len(ns) < len(_COUNT) else str(len(ns))
-    what = f"{theme.name.lower() if not theme.name[:2].isupper() else theme.name}" + (f", with {shared}" if shared else "")
-    subject = f"{count} paper{'s' if len(ns) != 1 else ''}"
-    verb = verb if len(ns) != 1 else {"propose": "proposes", "study": "studies", "show results on": "shows results on",
-                                      "work on": "works on"}[verb]
-    text = cite(f"{subject} {verb} {what}", ns)
-    checked = check_citations(text, [abstracts.get(n, "") for n in range(1, max(abstracts) + 1)], 0.5)
-    return checked.text or cite(f"{subject} {verb} {what}", ns[:1])
+    body = f"{count} paper{'s' if len(ns) != 1 else ''} {verb} {name}" + (f", several via {shared}" if shared else "")
+    sources = [abstracts.get(n, "") for n in range(1, max(abstracts) + 1)]
+    checked = check_citations(cite(f"{name} {shared}", ns), sources, 0.5)
+    from assistant.text import citations_in
+
+    return cite(body, citations_in(checked.text) or ns[:1])
 
 
 def _shared_phrase(sentences: list[str], name: str) -> str:
@@ -177,13 +183,13 @@ def _shared_phrase(sentences: list[str], name: str) -> str:
     grams: Counter[str] = Counter()
     forms: dict[str, str] = {}
     for s in sentences:
-        words = re.findall(r"[A-Za-z][\w-]*", s)
+        words = re.findall(r"[A-Za-z][\w-]*", s)  # prose words only: a phrase with a capital is a name, not a shared idea
         seen = set()
         for size in (3, 2):
             for i in range(len(words) - size + 1):
                 gram = words[i:i + size]
                 low = " ".join(w.lower() for w in gram)
-                if gram[0].lower() in STOPWORDS or gram[-1].lower() in STOPWORDS or low in seen:
+                if gram[0].lower() in STOPWORDS or gram[-1].lower() in STOPWORDS or low in seen or low != " ".join(gram):
                     continue
                 seen.add(low)
                 forms.setdefault(low, " ".join(gram))

@@ -29,7 +29,7 @@ from assistant.text import STOPWORDS, content_words
 
 MAX_THEMES = 5
 NGRAMS = (2, 4)
-EMBED_CHECK = 8  # candidates per theme that get the embedding check
+EMBED_CHECK = 6  # candidates per theme that get the embedding check
 _TOKEN = r"(?u)\b[A-Za-z][\w*]*(?:-[\w*]+)*\b"
 _EXTRA_STOP = frozenset("via towards toward across within without upon among et al".split())
 
@@ -59,14 +59,19 @@ def _stopword(token: str) -> bool:
 
 
 def _surface(phrase: str, texts: list[str]) -> str | None:
-    """The phrase as written in the texts (most common form), or None when it does not occur literally."""
+    """The phrase as written in the texts, or None when it does not occur literally. Prose forms win over
+    title case ("process reward models" over "Process Reward Models"); acronyms keep their case."""
     pattern = re.compile(r"(?<![\w-])" + r"\s+".join(re.escape(t) for t in phrase.split()) + r"(?![\w-])", re.IGNORECASE)
     forms: Counter[str] = Counter()
     for text in texts:
-        forms.update(m.group(0) for m in pattern.finditer(text))
+        forms.update(re.sub(r"\s+", " ", m.group(0)) for m in pattern.finditer(text))
     if not forms:
         return None
-    form = re.sub(r"\s+", " ", forms.most_common(1)[0][0])
+
+    def prose(form: str) -> bool:
+        return all(not w[:1].isupper() or w.isupper() or any(c.isupper() for c in w[1:]) for w in form.split()[1:])
+
+    form = max(forms, key=lambda f: (prose(f), forms[f]))
     first = form.split()[0]
     if first[:1].isupper() and first[1:].islower():  # sentence-initial or title case, not an acronym
         form = first.lower() + form[len(first):]
@@ -84,6 +89,7 @@ class CorpusNgrams:
         self.vocab = list(self.vectorizer.get_feature_names_out())
         self.frequency = np.asarray(counts.sum(axis=0)).ravel().astype(float)
         self.unigrams = np.array([" " not in v for v in self.vocab])
+        self.phrase_vectors: dict[str, np.ndarray] = {}
 
 
 _NGRAMS: "weakref.WeakKeyDictionary[Any, CorpusNgrams]" = weakref.WeakKeyDictionary()
@@ -105,54 +111,77 @@ def _ctfidf(assistant: Any, classes: list[str]) -> tuple[np.ndarray, list[str]]:
 def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> list[str]:
     """A readable 2-4 word name per theme, drawn from the theme's own papers (see the module docstring)."""
     scores, vocab = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
+    grams = _NGRAMS[assistant.retriever]
     topic_words = content_words(topic)
     centroids = _centroids(assistant, themes)
-    names: list[str] = []
-    for t, group in enumerate(themes):
-        texts = [paper_text(h) for h in group]
-        need = 2 if len(group) > 1 else 1
-        title_words = content_words(" ".join(h.paper.title for h in group))
-        ranked: list[tuple[float, str]] = []
-        for j in np.argsort(-scores[t]):
-            if scores[t][j] <= 0 or len(ranked) >= 40:
-                break
-            phrase = vocab[j]
-            tokens = phrase.split()
-            if not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]):
-                continue
-            words = content_words(phrase)
-            if not words or words <= topic_words and len(themes) > 1:
-                continue  # the topic's own words do not tell one theme from another
-            if sum(1 for text in texts if re.search(r"\s+".join(re.escape(x) for x in tokens), text, re.IGNORECASE)) < need:
-                continue
-            if len(group) == 1 and not words <= title_words:
-                continue  # one paper: named after what it does, i.e. its title
-            ranked.append((float(scores[t][j]) * (1.3 if words <= title_words else 1.0), phrase))
-        ranked.sort(reverse=True)
-        choice = _embedding_check(assistant, ranked[:EMBED_CHECK], centroids, t, names)
-        surface = _surface(choice, texts) if choice else None
-        names.append(surface or _fallback(group[0]))
-    return [n[:1].upper() + n[1:] for n in names]
+    # strict first; then allow the topic's own words; then phrases of the best paper's title alone
+    passes = [(2, len(themes) == 1), (2, True), (1, True)]
+    names: list[str | None] = [None] * len(themes)
+    for need, allow_topic in passes:
+        todo = [t for t in range(len(themes)) if names[t] is None]
+        if not todo:
+            break
+        ranked = {}
+        for t in todo:
+            group = themes[t] if need > 1 or len(themes[t]) == 1 else themes[t][:1]
+            present = (grams.vectorizer.transform([paper_text(h) for h in group]) > 0).sum(axis=0).A1
+            titles = content_words(" ".join(h.paper.title for h in group))
+            ranked[t] = _candidates(scores[t], vocab, present, min(need, len(group)), titles,
+                                    set() if allow_topic else topic_words)[:EMBED_CHECK]
+        for t, choice in _embedding_check(assistant, ranked, centroids, names).items():
+            names[t] = _surface(choice, [paper_text(h) for h in themes[t]])
+    out = [n or _fallback(g[0]) for n, g in zip(names, themes)]
+    return [n[:1].upper() + n[1:] for n in out]
 
 
-def _embedding_check(assistant: Any, ranked: list[tuple[float, str]], centroids: np.ndarray, t: int,
-                     taken: list[str]) -> str | None:
-    """The candidate that best represents theme ``t``: c-TF-IDF rank plus embedding margin over other themes."""
-    ranked = [(s, p) for s, p in ranked if p.lower() not in {x.lower() for x in taken}]
-    if not ranked:
-        return None
-    vecs = np.asarray(assistant.retriever.embed_model.get_text_embedding_batch([p for _, p in ranked]), dtype=np.float32)
-    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)
-    sims = vecs @ centroids.T
-    best, choice = -1e9, None
-    top = ranked[0][0] or 1.0
-    for i, (s, phrase) in enumerate(ranked):
-        others = np.delete(sims[i], t)
-        margin = sims[i][t] - (float(others.max()) if others.size else 0.0)
-        value = s / top + sims[i][t] + margin
-        if value > best:
-            best, choice = value, phrase
-    return choice
+def _candidates(scores: np.ndarray, vocab: list[str], present: np.ndarray, need: int, title_words: set[str],
+                avoid: set[str]) -> list[tuple[float, str]]:
+    """2-4 word n-grams by c-TF-IDF that occur in ``need`` of the papers (``present``: per n-gram, in how many),
+    not made only of ``avoid`` words; with ``need`` 1, only phrases of the titles: what the paper does."""
+    ranked: list[tuple[float, str]] = []
+    for j in np.argsort(-scores)[:2000]:
+        if scores[j] <= 0 or len(ranked) >= 40:
+            break
+        tokens = vocab[j].split()
+        if present[j] < need or not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]):
+            continue
+        words = content_words(vocab[j])
+        if not words or (avoid and words <= avoid) or (need == 1 and not words <= title_words):
+            continue
+        ranked.append((float(scores[j]) * (1.3 if words <= title_words else 1.0), vocab[j]))
+    return sorted(ranked, reverse=True)
+
+
+def _embedding_check(assistant: Any, ranked: dict[int, list[tuple[float, str]]], centroids: np.ndarray,
+                     taken: list[str | None]) -> dict[int, str]:
+    """Per theme, the candidate that best represents it: c-TF-IDF rank plus the phrase's similarity to the
+    theme's centroid and its margin over the other themes' (one embedding call for all themes)."""
+    phrases = sorted({p for options in ranked.values() for _, p in options})
+    if not phrases:
+        return {}
+    cache = _NGRAMS[assistant.retriever].phrase_vectors  # phrases recur across summaries of one corpus
+    new = [p for p in phrases if p not in cache]
+    if new:
+        vecs = np.asarray(assistant.retriever.embed_model.get_text_embedding_batch(new), dtype=np.float32)
+        cache.update(zip(new, vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)))
+    sims = {p: cache[p] @ centroids.T for p in phrases}
+    chosen: dict[int, str] = {}
+    used = {x.lower() for x in taken if x}
+    for t, options in ranked.items():
+        best, choice = -1e9, None
+        top = options[0][0] if options else 1.0
+        for s, phrase in options:
+            if phrase.lower() in used:
+                continue
+            others = np.delete(sims[phrase], t)
+            margin = sims[phrase][t] - (float(others.max()) if others.size else 0.0)
+            value = s / top + sims[phrase][t] + margin
+            if value > best:
+                best, choice = value, phrase
+        if choice:
+            chosen[t] = choice
+            used.add(choice.lower())
+    return chosen
 
 
 def _centroids(assistant: Any, themes: list[list[PaperHit]]) -> np.ndarray:
