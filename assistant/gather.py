@@ -36,8 +36,8 @@ MIN_KEEP = 3  # never abstain on a topic with this many clearly relevant papers
 PRF_SEEDS = 3
 # Logistic-regression weights over (z, title_coverage, prf, bm25) and the intercept, fitted on the dev
 # split of evals/datasets/overview.jsonl + gold.jsonl subfield questions (python -m evals.calibrate_summary).
-WEIGHTS = (0.842, 2.334, 0.53, 3.942)
-INTERCEPT = -6.937
+WEIGHTS = (0.988, 2.374, 0.529, 4.189)
+INTERCEPT = -7.435
 # breadth -> (multiplier of summary_min_relevance, summary_relative_to_top override or None)
 BREADTHS = {"narrow": (3.0, 0.3), "normal": (1.0, None), "wide": (0.4, 0.0)}
 
