@@ -8,7 +8,9 @@ CountVectorizer), where each theme is one class and the rest of the corpus is on
 scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams that do
 not start or end with a stopword and that occur in at least two of the theme's papers (a one-paper theme
 draws on its title, i.e. what that paper does). The best few are embedded and checked against the theme:
-the final score adds the phrase's cosine similarity to the theme's centroid minus its similarity to the
+the c-TF-IDF is also weighted by the phrase's IDF over papers, so a phrase that is everywhere
+("large language models") names no theme, and a fragment of a longer phrase ("partial differential" of
+"partial differential equations") gives way to the whole. The final score adds the phrase's cosine similarity to the theme's centroid minus its similarity to the
 other themes' centroids, so the name represents this group rather than the whole topic. The name shown is
 the phrase exactly as it is written in one of the theme's papers (case and hyphens kept).
 """
@@ -25,7 +27,7 @@ import numpy as np
 
 from assistant.gather import corpus_vectors
 from assistant.retrieval import PaperHit
-from assistant.text import STOPWORDS, content_words
+from assistant.text import STOPWORDS, content_words, stem
 
 MAX_THEMES = 5
 NGRAMS = (2, 4)
@@ -47,15 +49,23 @@ def cluster(assistant: Any, hits: list[PaperHit]) -> list[list[PaperHit]]:
         return [list(hits)]
     vectors = corpus_vectors(assistant.retriever)
     matrix = np.stack([vectors.papers[vectors.row[h.paper_id]] for h in hits])
-    labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(matrix)
+    labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(matrix)
     groups: dict[int, list[PaperHit]] = {}
     for h, label in zip(hits, labels):
         groups.setdefault(int(label), []).append(h)
     return sorted(groups.values(), key=lambda g: hits.index(g[0]))
 
 
+_NAME_WORDS = frozenset("use method methods".split())  # stopwords for retrieval, fine at a name's edge ("tool use")
+_EVALUATIVE = frozenset("novel simple effective efficient surprising strong better best different various several existing "
+                        "recent key main general specific significant substantial comprehensive extensive often fail "
+                        "fails performance results state-of-the-art art".split())
+
+
 def _stopword(token: str) -> bool:
-    return token in STOPWORDS or token in _EXTRA_STOP or len(token) < 3 and not token.isupper()
+    """Words a name must not start or end with: function words, evaluative adjectives, adverbs."""
+    return token in STOPWORDS and token not in _NAME_WORDS or token in _EXTRA_STOP or token in _EVALUATIVE or token.endswith("ly") \
+        or len(token) < 3 and not token.isupper()
 
 
 def _surface(phrase: str, texts: list[str]) -> str | None:
@@ -88,6 +98,9 @@ class CorpusNgrams:
         counts = self.vectorizer.fit_transform(paper_text(h) for _, h in _corpus_hits(assistant))
         self.vocab = list(self.vectorizer.get_feature_names_out())
         self.frequency = np.asarray(counts.sum(axis=0)).ravel().astype(float)
+        self.document_frequency = np.asarray((counts > 0).sum(axis=0)).ravel().astype(float)
+        self.n_papers = counts.shape[0]
+        self.index = {v: i for i, v in enumerate(self.vocab)}
         self.unigrams = np.array([" " not in v for v in self.vocab])
         self.phrase_vectors: dict[str, np.ndarray] = {}
 
@@ -105,7 +118,9 @@ def _ctfidf(assistant: Any, classes: list[str]) -> tuple[np.ndarray, list[str]]:
     words_per_class = counts[:, grams.unigrams].sum(axis=1)
     average = float(words_per_class.mean()) or 1.0
     tf = counts / np.maximum(words_per_class[:, None], 1.0)
-    return tf * np.log(1.0 + average / np.maximum(grams.frequency, 1.0)), grams.vocab
+    ctfidf = tf * np.log(1.0 + average / np.maximum(grams.frequency, 1.0))
+    # a phrase in many papers of the corpus ("large language models") names no theme: weight by paper IDF
+    return ctfidf * np.log(grams.n_papers / np.maximum(grams.document_frequency, 1.0)), grams.vocab
 
 
 def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> list[str]:
@@ -126,11 +141,12 @@ def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> lis
             group = themes[t] if need > 1 or len(themes[t]) == 1 else themes[t][:1]
             present = (grams.vectorizer.transform([paper_text(h) for h in group]) > 0).sum(axis=0).A1
             titles = content_words(" ".join(h.paper.title for h in group))
-            ranked[t] = _candidates(scores[t], vocab, present, min(need, len(group)), titles,
-                                    set() if allow_topic else topic_words)[:EMBED_CHECK]
+            texts = [paper_text(h) for h in group]
+            ranked[t] = [c for c in _candidates(scores[t], vocab, present, min(need, len(group)), titles,
+                                                set() if allow_topic else topic_words) if not _fragment(c[1], texts)][:EMBED_CHECK]
         for t, choice in _embedding_check(assistant, ranked, centroids, names).items():
             names[t] = _surface(choice, [paper_text(h) for h in themes[t]])
-    out = [n or _fallback(g[0]) for n, g in zip(names, themes)]
+    out = [n or _fallback(assistant, g[0]) for n, g in zip(names, themes)]
     return [n[:1].upper() + n[1:] for n in out]
 
 
@@ -150,6 +166,20 @@ def _candidates(scores: np.ndarray, vocab: list[str], present: np.ndarray, need:
             continue
         ranked.append((float(scores[j]) * (1.3 if words <= title_words else 1.0), vocab[j]))
     return sorted(ranked, reverse=True)
+
+
+def _fragment(phrase: str, texts: list[str]) -> bool:
+    """Is the phrase nearly always part of a longer one in these texts (the same word before or after it)?"""
+    body = r"\s+".join(re.escape(t) for t in phrase.split())
+    found = [m for text in texts for m in re.finditer(rf"(\S+)?\s*(?<![\w-]){body}(?![\w-])\s*([\w-]+)?", text, re.IGNORECASE)]
+    if not found:
+        return True
+    for side in (1, 2):
+        words = Counter(stem((m.group(side) or "").lower().strip(",.;:()")) for m in found)
+        word, count = words.most_common(1)[0]
+        if word and word not in STOPWORDS and re.fullmatch(r"[\w-]+", word) and count >= 0.8 * len(found):
+            return True
+    return False
 
 
 def _embedding_check(assistant: Any, ranked: dict[int, list[tuple[float, str]]], centroids: np.ndarray,
@@ -196,10 +226,23 @@ def _corpus_hits(assistant: Any) -> list[tuple[str, PaperHit]]:
     return [(pid, PaperHit(paper=p, paper_id=pid, score=0.0, dense=None, bm25=None)) for pid, p in papers.items()]
 
 
-def _fallback(hit: PaperHit) -> str:
-    """A paper's short title (before the colon), when no phrase qualifies."""
-    title = hit.paper.title
-    return title.split(":")[0].strip() if ":" in title else " ".join(title.split()[:5])
+def _fallback(assistant: Any, hit: PaperHit) -> str:
+    """When no phrase qualifies: the 2-4 word phrase of the paper's title that is rarest in the corpus."""
+    grams = _NGRAMS[assistant.retriever]
+    index = grams.index
+    tokens = re.findall(_TOKEN, hit.paper.title)
+    best, choice = -1.0, None
+    for size in (4, 3, 2):
+        for i in range(len(tokens) - size + 1):
+            gram = tokens[i:i + size]
+            low = " ".join(gram).lower()
+            if _stopword(gram[0].lower()) or _stopword(gram[-1].lower()) or low not in index \
+                    or _surface(low, [hit.paper.title]) is None or _fragment(low, [hit.paper.title]):
+                continue
+            value = math.log(grams.n_papers / max(grams.document_frequency[index[low]], 1.0)) + 0.1 * size
+            if value > best:
+                best, choice = value, " ".join(gram)
+    return choice or hit.paper.title.split(":")[0].strip()
 
 
 def group(assistant: Any, hits: list[PaperHit], topic: str) -> list[tuple[str, list[PaperHit]]]:
