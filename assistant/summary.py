@@ -189,7 +189,7 @@ def _shared_phrase(sentences: list[str], name: str) -> str:
             for i in range(len(words) - size + 1):
                 gram = words[i:i + size]
                 low = " ".join(w.lower() for w in gram)
-                if gram[0].lower() in STOPWORDS or gram[-1].lower() in STOPWORDS or low in seen or low != " ".join(gram):
+                if any(w.lower() in STOPWORDS for w in gram) or low in seen or low != " ".join(gram):
                     continue
                 seen.add(low)
                 forms.setdefault(low, " ".join(gram))
