@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 from assistant.answer import Assistant, Citation, ResultStream, _citation
 from assistant.citations import check_citations, cite
 from assistant.findings import Finding, cell, find
-from assistant.gather import candidates, gather, topic_core  # noqa: F401  (candidates: evals and API)
+from assistant.gather import candidates, gather, thresholds, topic_core  # noqa: F401  (candidates: evals and API)
 from assistant.retrieval import PaperHit
 from assistant.text import STOPWORDS, content_words
 from assistant.themes import group
@@ -218,6 +218,7 @@ def summarize_stream(assistant: Assistant, topic: str, backend: str | None = Non
     breadth = breadth or assistant.settings.summary.summary_breadth
     if max_papers < 1:
         raise PapersError("--max-papers must be at least 1")
+    thresholds(assistant, breadth, min_relevance)  # bad breadth or min-relevance: one clear error, before any work
 
     def steps() -> Iterator[str | Summary]:
         t0 = time.perf_counter()
