@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.api import get_assistant
-from assistant.gather import MIN_KEEP, Candidate, candidates
+from assistant.api import summary_candidates
+from assistant.gather import MIN_KEEP, Candidate
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
 
@@ -50,9 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-precision", type=float, default=0.68)
     args = parser.parse_args()
-    assistant = get_assistant(Settings())
+    settings = Settings()
     questions = [q for path in DATASETS for q in load_dataset(path) if q.kind == "subfield"]
-    data = {q.id: (q, candidates(assistant, q.question)) for q in questions}
+    data = {q.id: (q, summary_candidates(q.question, settings=settings)) for q in questions}
     dev = [data[q.id] for q in questions if q.split == "dev"]
     test = [data[q.id] for q in questions if q.split == "test"]
     x, y = [], []
