@@ -105,7 +105,7 @@ def test_small_themes_get_a_side_by_side_table_in_markdown(real_settings):
 
 
 def test_breadth_widens_and_narrows_the_gathered_set(real_settings):
-    kept = {b: assistant.summarize("reinforcement learning for LLM reasoning", settings=real_settings(),
+    kept = {b: assistant.summarize("reinforcement learning for LLM reasoning", settings=real_settings(), max_papers=100,
                                    backend="extractive", breadth=b).kept for b in ("narrow", "normal", "wide")}
     assert kept["narrow"] < kept["normal"] < kept["wide"]
 
