@@ -117,23 +117,26 @@ def llm(backend: str, settings: Settings | None = None) -> Any:
 
 
 def summarize(topic: str, *, settings: Settings | None = None, backend: str | None = None,
-              max_papers: int | None = None) -> Any:
-    """A cited, theme-by-theme summary of everything the corpus holds on a topic."""
+              max_papers: int | None = None, breadth: str | None = None, min_relevance: float | None = None) -> Any:
+    """A cited, theme-by-theme summary of everything the corpus holds on a topic (.themes, .citations,
+    .overview, .markdown()). ``breadth``: narrow, normal or wide; ``min_relevance`` (0-1) replaces the bar."""
     from assistant.summary import summarize_stream
 
     settings = settings or Settings()
     check_request(topic, settings, backend)
-    return summarize_stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers).result()
+    return summarize_stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers,
+                            breadth=breadth, min_relevance=min_relevance).result()
 
 
 def summarize_stream(topic: str, *, settings: Settings | None = None, backend: str | None = None,
-                     max_papers: int | None = None) -> Any:
+                     max_papers: int | None = None, breadth: str | None = None, min_relevance: float | None = None) -> Any:
     """Like ``summarize`` but iterable for Markdown pieces (themes first, then the overview)."""
     from assistant.summary import summarize_stream as _stream
 
     settings = settings or Settings()
     check_request(topic, settings, backend)
-    return _stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers)
+    return _stream(get_assistant(settings), topic, backend=backend, max_papers=max_papers, breadth=breadth,
+                   min_relevance=min_relevance)
 
 
 def ensure_index(settings: Settings | None = None, progress: bool = False) -> dict[str, Any] | None:
@@ -152,12 +155,12 @@ def ensure_index(settings: Settings | None = None, progress: bool = False) -> di
     return run_ingest(settings, progress=progress).as_dict()
 
 
-def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[tuple[Any, float | None, float]]:
-    """(paper, embedding similarity, keyword coverage) for every paper a summary of ``topic`` considers:
-    what `evals.calibrate` tunes the summary relevance bar on."""
-    from assistant.summary import candidates
+def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[Any]:
+    """Every paper a summary of ``topic`` considers, with the signals and the relevance probability its bar
+    uses (``assistant.gather.Candidate``): what `evals.calibrate_summary` fits the bar on."""
+    from assistant.gather import candidates
 
-    return [(h.paper, h.dense, cov) for h, cov in candidates(get_assistant(settings), topic)]
+    return candidates(get_assistant(settings), topic)
 
 
 __all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "backend_problem", "cache_key", "chat_session", "check_request",

@@ -86,13 +86,24 @@ class AnswerSettings(BaseSettings):
     )
     extractive_sources: int = Field(3, ge=1, le=20, description="Sources the extractive backend quotes (one sentence each).")
     summary_max_papers: int = Field(20, ge=1, le=200, description="Most papers a subfield summary covers (more are capped, and it says so).")
-    summary_min_relevance: float = Field(
-        0.46, ge=-1.0, le=1.0, description="A summary keeps papers with at least this dense cosine OR PAPERS_SUMMARY_MIN_COVERAGE (calibrated)."
-    )
-    summary_min_coverage: float = Field(
-        0.70, ge=0.0, le=1.0, description="Keyword coverage of the topic's words that also keeps a paper in a summary."
-    )
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question accepted.")
+
+
+class SummarySettings(BaseSettings):
+    """Which papers a subfield summary covers (the bar is fitted on dev overview questions: evals/calibrate_summary.py)."""
+
+    model_config = _group_config()
+
+    summary_min_relevance: float = Field(
+        0.10, ge=0.0, le=1.0,
+        description="A summary keeps a paper whose relevance probability (fitted on dev overview questions) reaches this; --min-relevance overrides.",
+    )
+    summary_relative_to_top: float = Field(
+        0.0, ge=0.0, le=1.0, description="... and at least this share of the best paper's relevance probability (0: no relative bar)."
+    )
+    summary_breadth: Literal["narrow", "normal", "wide"] = Field(
+        "normal", description="Default breadth of a summary: narrow keeps only the closest papers, wide also those that touch the topic."
+    )
 
 
 class LLMSettings(BaseSettings):
@@ -154,6 +165,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings, description="Ingest options.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval options.")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer options.")
+    summary: SummarySettings = Field(default_factory=SummarySettings, description="Subfield summary options.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM backend options.")
     ui: UISettings = Field(default_factory=UISettings, description="UI options.")
     eval: EvalSettings = Field(default_factory=EvalSettings, description="Eval harness options.")

@@ -12,7 +12,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from assistant.api import ask, retrieve, summary_candidates
+from assistant.api import ask, retrieve
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
 from evals.metrics import mean, mrr_at, recall_at
@@ -79,30 +79,6 @@ def abstention_grid(settings: Settings, questions: list[Question]) -> None:
         print(f"  closest off-topic: dense {d:.3f} coverage {c:.2f}  {q.question}")
 
 
-def summary_grid(settings: Settings, questions: list[Question]) -> None:
-    """The relevance bar for subfield summaries: recall of gold, precision against gold + acceptable."""
-    subfield = [q for q in questions if q.kind == "subfield"]
-    feats = []
-    for q in subfield:
-        rows = [(p.title, dense or 0.0, cov) for p, dense, cov in summary_candidates(q.question, settings=settings)]
-        feats.append((q, rows))
-
-    def f1(td, tc):
-        scores = []
-        for q, rows in feats:
-            kept = {t for t, d, c in rows if d >= td or c >= tc}
-            gold, ok = set(q.gold_titles), set(q.gold_titles) | set(q.acceptable_titles)
-            rec = len(kept & gold) / len(gold)
-            prec = len(kept & ok) / len(kept) if kept else 0.0
-            scores.append(2 * prec * rec / (prec + rec) if prec + rec else 0.0)
-        return sum(scores) / len(scores)
-
-    grid = [(f1(td / 100, tc / 20), td / 100, tc / 20) for td in range(20, 71, 2) for tc in range(8, 21)]
-    best = max(grid)
-    print(f"summary bar: summary_min_relevance={best[1]:.2f} summary_min_coverage={best[2]:.2f}: mean F1 {best[0]:.3f} "
-          f"over {len(feats)} subfield questions")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--dataset", type=Path, default=GOLD)
@@ -116,7 +92,7 @@ def main() -> None:
         best = max(rows, key=lambda r: (r[1]["recall@5"] + r[1]["mrr@10"]))
         print(f"best on dev: {best[0].model_dump()}")
     abstention_grid(settings, questions)
-    summary_grid(settings, questions)
+    print("summary relevance bar: python -m evals.calibrate_summary (dev overview questions only)")
 
 
 if __name__ == "__main__":

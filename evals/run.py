@@ -19,6 +19,7 @@ from common.settings import Settings
 from evals import metrics as M
 from evals.dataset import KINDS, Question, load_dataset, select_split, unknown_titles
 from evals.judge import llm_faithfulness, offline_faithfulness
+from evals.summary_metrics import score_summaries, summary_checks
 
 RETRIEVAL_COMPARE = ("bm25", "dense", "hybrid", "dense-chroma")
 
@@ -82,7 +83,7 @@ def summary_row(q: Question, settings: Settings, backend: str | None) -> dict[st
             "sources": [c.title for c in summary.citations] + [c.title for c in summary.also_relevant],
             "latency_ms": round(latency, 1), "stage_ms": {"total": round(latency, 1)},
             "tokens": {"prompt_tokens": 0, "completion_tokens": 0}, "faith": faith, "backend": summary.backend,
-            "notices": summary.notices, "cited_text": (text, cited)}
+            "notices": summary.notices, "cited_text": (text, cited), "summary": summary_checks(summary)}
 
 
 def run_one(q: Question, settings: Settings, backend: str | None, judge_llm: Any) -> dict[str, Any]:
@@ -137,6 +138,7 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if faith:
         out["faithfulness_sentence_support"] = _ratio(sum(f["supported"] for f in faith), sum(f["sentences"] for f in faith))
         out["faithfulness_citation_precision"] = _ratio(sum(f["supporting"] for f in faith), sum(f["citations"] for f in faith))
+    out.update(score_summaries(rows))
     llm = [r["llm_faithfulness"] for r in rows if r["llm_faithfulness"]]
     if llm:
         judged = sum(f["sentences"] - f["unjudged"] for f in llm)
@@ -225,7 +227,8 @@ def run_eval(opts: Options, settings: Settings | None = None) -> dict[str, Any]:
         for name, rows in all_rows.items():
             for r in rows:
                 line = {k: r[k] for k in ("id", "question", "kind", "answer", "abstained", "citations", "sources", "latency_ms", "tokens")}
-                line.update(backend=name, ranked10=r["ranked10"], gold_titles=r["gold_titles"], faithfulness=r["faithfulness"])
+                line.update(backend=name, ranked10=r["ranked10"], gold_titles=r["gold_titles"], faithfulness=r["faithfulness"],
+                            summary=r.get("summary"))
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     (opts.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     from evals.report import write_markdown, write_plots

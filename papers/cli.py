@@ -175,7 +175,8 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     _ensure_index(args, settings)
     from assistant.api import summarize
 
-    summary = summarize(args.topic, settings=settings, backend=args.backend, max_papers=args.max_papers)
+    summary = summarize(args.topic, settings=settings, backend=args.backend, max_papers=args.max_papers,
+                        breadth=args.breadth, min_relevance=args.min_relevance)
     if args.json:
         _print_json(summary.as_dict())
     else:
@@ -319,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("topic", help="the subfield, e.g. 'data selection for instruction tuning'")
     p.add_argument("--backend", default=None, help="openai, local or extractive (default: PAPERS_LLM, auto)")
     p.add_argument("--max-papers", type=int, default=None, help="most papers to cover (default: PAPERS_SUMMARY_MAX_PAPERS)")
+    p.add_argument("--breadth", choices=["narrow", "normal", "wide"], default=None,
+                   help="narrow: only the closest papers; wide: also those that touch the topic (default: PAPERS_SUMMARY_BREADTH)")
+    p.add_argument("--min-relevance", type=float, default=None,
+                   help="least relevance probability (0-1) a paper needs, replacing the fitted bar (PAPERS_SUMMARY_MIN_RELEVANCE)")
     p = add("chat", cmd_chat, "Interactive multi-turn chat (follow-ups are condensed with the history).")
     _retrieval_args(p, backend=True)
     p = add("eval", cmd_eval, "Score the assistant on a gold question set; `eval diff OLD NEW`; `eval generate`.")

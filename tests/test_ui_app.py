@@ -69,6 +69,14 @@ def test_summary_mode_renders_themes_with_citations(app_env):
     assert len(at.expander) >= 3
 
 
+def test_summary_mode_shows_a_side_by_side_table_per_small_theme(app_env):
+    at = chat_app()
+    at.sidebar.toggle(key="summary_mode").set_value(True)
+    at.chat_input[0].set_value("knowledge distillation with logits").run()
+    assert not at.exception and len(at.table) >= 1
+    assert list(at.table[0].value.columns) == ["paper", "problem", "method", "key result"]
+
+
 def test_misconfigured_backend_shows_an_error_and_keeps_the_conversation(app_env, monkeypatch):
     at = chat_app()
     at.chat_input[0].set_value("What is KOALA++?").run()

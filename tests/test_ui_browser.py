@@ -73,3 +73,31 @@ def test_chat_in_a_real_browser_streams_an_answer_and_opens_a_source(ui_server):
         page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "ui-chat.png").stat().st_size > 10_000
+
+
+def test_summary_in_a_real_browser_shows_themes_with_a_table(ui_server):
+    from playwright.sync_api import expect, sync_playwright
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian chromium is missing: scripts/test.sh installs it with apt-get")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(ui_server, wait_until="domcontentloaded")
+        box = page.get_by_test_id("stChatInputTextArea")
+        expect(box).to_be_visible(timeout=120_000)
+        page.get_by_text("Summarize a subfield").click()
+        box.fill("data selection for instruction tuning")
+        box.press("Enter")
+        answer = page.get_by_test_id("stChatMessage").nth(1)
+        expect(answer).to_contain_text("The corpus holds", timeout=120_000)
+        table = answer.get_by_test_id("stTable").first
+        expect(table).to_contain_text("key result", timeout=30_000)
+        expect(table).to_contain_text("[1]")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "ui-summary.png"), full_page=True)
+        browser.close()
+    assert (ARTIFACTS / "ui-summary.png").stat().st_size > 10_000

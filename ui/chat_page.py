@@ -10,6 +10,7 @@ from common.errors import PapersError
 from assistant import Filters
 from assistant.text import split_sentences, strip_citations
 from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings
+from ui.summary_view import render_summary, summary_turn
 
 BACKENDS = ["auto", "extractive", "local", "openai"]
 
@@ -34,6 +35,8 @@ def sidebar() -> dict:
         author = st.text_input("Author contains", key="author")
         summary_mode = st.toggle("Summarize a subfield", key="summary_mode",
                                  help="A theme-by-theme summary of every relevant paper, all cited")
+        breadth = st.select_slider("Summary breadth", ["narrow", "normal", "wide"], value=s.summary.summary_breadth,
+                                   key="breadth", help="narrow: only the closest papers; wide: also those that touch the topic")
         col1, col2 = st.columns(2)
         if col1.button("Clear", key="clear", use_container_width=True):
             st.session_state.pop("chat", None)
@@ -49,7 +52,8 @@ def sidebar() -> dict:
     filters = Filters(year_from=years[0] if years[0] > 2010 else None, year_to=years[1] if years[1] < 2026 else None,
                       author=author or None)
     return {"backend": None if backend == "auto" else backend, "mode": mode, "k": k,
-            "filters": filters if filters.active() else None, "summary_mode": summary_mode}
+            "filters": filters if filters.active() else None, "summary_mode": summary_mode,
+            "breadth": breadth}
 
 
 def export(turns: list[dict]) -> str:
@@ -88,7 +92,10 @@ def render_turn(turn: dict) -> None:
         elif turn["abstained"]:
             st.warning(f"**No answer in the corpus.** {md_escape(turn['text'])}", icon=":material/search_off:")
         else:
-            st.markdown(md_answer(turn["text"]) if not turn.get("is_summary") else turn["text"])
+            if turn.get("is_summary"):
+                render_summary(turn)
+            else:
+                st.markdown(md_answer(turn["text"]))
             for n in turn.get("notices", []):
                 st.caption(f"note: {md_escape(n)}")
             render_sources(turn["citations"], turn["raw_text"])
@@ -106,17 +113,12 @@ def ask(question: str, opts: dict) -> dict:
     chat = st.session_state.chat
     chat.filters = opts["filters"]
     if opts["summary_mode"]:
-        stream = assistant.summarize_stream(question, settings=s, backend=opts["backend"])
-        st.write_stream(stream)
-        summary = stream.summary
-        body = "\n\n".join(f"**{md_escape(t.name)}**\n\n" + "\n".join(f"- {md_answer(i.sentence)}" for i in t.items) for t in summary.themes)
-        text = f"{md_answer(summary.overview)}\n\n{body}"
-        if summary.also_relevant:
-            text += "\n\n**Also relevant:** " + "; ".join(md_escape(c.title) for c in summary.also_relevant)
-        raw = " ".join(i.sentence for t in summary.themes for i in t.items)
-        return {"question": question, "abstained": summary.abstained, "text": text if not summary.abstained else summary.overview,
-                "raw_text": raw, "citations": citation_dicts(summary.citations), "notices": summary.notices,
-                "markdown": summary.markdown(), "is_summary": True}
+        stream = assistant.summarize_stream(question, settings=s, backend=opts["backend"], breadth=opts["breadth"])
+        placeholder = st.empty()
+        with placeholder.container():
+            st.write_stream(stream)
+        placeholder.empty()  # replaced by the summary with its tables below
+        return summary_turn(question, stream.summary, citation_dicts(stream.summary.citations))
     stream = chat.stream(question, backend=opts["backend"], k=opts["k"], mode=opts["mode"])
     placeholder = st.empty()
     with placeholder.container():

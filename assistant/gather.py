@@ -1,0 +1,220 @@
+"""Gather every paper a summary should cover, for short topics and long chat-style overview questions alike.
+
+1. The topic's core: the question without its scaffolding ("which papers here deal with ...", "give me an
+   overview of ...", "and what do they find?"), so a long question is not diluted by words about asking.
+2. Candidates: the core's nearest papers by embedding and by BM25, ``GATHER_DEPTH`` deep. Signals per candidate, each
+   normalised for the query so long and short questions land on one scale:
+   - ``z``: embedding similarity (best chunk) to the core, as a z-score against every paper of the corpus;
+   - ``title_coverage``: IDF-weighted share of the core's content words in the title;
+   - ``bm25``: the BM25 score relative to the best paper's (dense and keywords must agree);
+   - ``prf``: similarity to the centroid of the three strongest candidates, as a z-score (pseudo-relevance
+     feedback: papers central to a topic resemble each other, a paper matching on incidental words does not).
+3. The bar: a logistic model over those signals gives each paper a relevance probability (``WEIGHTS``, fitted
+   on the dev overview questions only by ``python -m evals.calibrate_summary``); a paper is kept when the
+   probability reaches ``summary_min_relevance`` and ``summary_relative_to_top`` of the best paper's.
+   ``breadth`` (narrow / normal / wide) moves both; ``min_relevance`` replaces the first.
+4. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (the answers'
+   abstention signals: best cosine or coverage), at least the ``MIN_KEEP`` best papers are kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from assistant.retrieval import PaperHit
+from assistant.text import content_words
+from common.errors import PapersError
+
+GATHER_DEPTH = 60
+MIN_KEEP = 3  # never abstain on a topic with this many clearly relevant papers
+PRF_SEEDS = 3
+# Logistic-regression weights over (z, title_coverage, prf, bm25) and the intercept, fitted on the dev
+# split of evals/datasets/overview.jsonl + gold.jsonl subfield questions (python -m evals.calibrate_summary).
+WEIGHTS = (0.988, 2.374, 0.529, 4.189)
+INTERCEPT = -7.435
+# breadth -> (multiplier of summary_min_relevance, summary_relative_to_top override or None)
+BREADTHS = {"narrow": (3.0, 0.3), "normal": (1.0, None), "wide": (0.4, 0.0)}
+
+# Ways of asking for an overview that say nothing about the topic itself (removed before embedding).
+_SCAFFOLD = [
+    r"i'?m (?:looking for|writing|interested in|trying to (?:find|understand))(?: (?:a|the|some))?(?: related[- ]work section| work| papers| research)?(?: on| about)?",
+    r"(?:can|could) you (?:please )?(?:give me|provide|write)?",
+    r"(?:give|show|tell) me",
+    r"(?:please )?(?:summari[sz]e|overview of|an overview of|a summary of|survey)",
+    r"what (?:does|do|did) (?:the|this) (?:corpus|collection|literature|research|work|papers?)(?: in this collection| here)? (?:say|tell us|know) about",
+    r"what (?:have|has) (?:people|researchers|papers|the papers|work)(?: in this collection| here)? (?:found|shown|learned|done)(?: about| on)?",
+    r"what (?:work|papers|research|approaches|methods)(?: here| in this collection)? (?:exists? )?(?:on|about|to|for)?",
+    r"which (?:papers|works|articles|studies)(?: here| in (?:this|the) (?:collection|corpus))?(?: (?:deal|work|are concerned) with| (?:study|studies|address|cover|discuss|propose|use|apply|improve|introduce|are about|focus on|look at)| on| about)?",
+    r"(?:the|all the) (?:papers|work|research|literature)(?: here| in this collection)? (?:on|about)",
+    r"(?:in|of) (?:this|the) (?:collection|corpus)",
+    r"and (?:what|how) (?:do|did|does) (?:they|it) (?:find|found|measure|do|use them for|show)",
+    r"and what do they use them for",
+    r"and how",
+    r"for example|such as|like",
+    r"(?:is|are) covered",
+]
+_SCAFFOLD_RX = re.compile(r"\b(?:" + "|".join(_SCAFFOLD) + r")\b|\b(?:e\.g|i\.e)\.", re.IGNORECASE)
+
+
+def topic_core(question: str) -> str:
+    """The question without overview scaffolding: what the papers must be about."""
+    core = _SCAFFOLD_RX.sub(" ", question)
+    core = re.sub(r"[?!:;]+|(?<!\w)\.|\.(?!\w)", " ", core)
+    core = re.sub(r"\s*,\s*", ", ", core)
+    core = re.sub(r"\s+", " ", core).strip(" ,")
+    return core if content_words(core) else question
+
+
+@dataclass
+class Candidate:
+    hit: PaperHit
+    cosine: float  # similarity of the paper's best chunk to the topic core
+    z: float  # that similarity as a z-score against every paper of the corpus
+    coverage: float  # IDF-weighted share of the core's words in title + abstract
+    title_coverage: float  # ... in the title alone
+    bm25: float  # keyword score relative to the best candidate's (0 when BM25 did not retrieve it)
+    prf: float = 0.0  # similarity to the strongest candidates' centroid, z-scored against the corpus
+    relevance: float = 0.0  # probability that the paper is central to the topic (the logistic bar)
+
+
+class CorpusVectors:
+    """Every chunk vector of the index, normalised, and each paper's mean vector: one product scores the corpus."""
+
+    def __init__(self, retriever: Any) -> None:
+        got = retriever.collection.get(include=["embeddings", "metadatas"])
+        matrix = np.asarray(got["embeddings"], dtype=np.float32)
+        self.chunks = _normalise(matrix)
+        self.chunk_papers = [m["paper_id"] for m in got["metadatas"]]
+        self.paper_ids = sorted(set(self.chunk_papers))
+        self.row = {pid: i for i, pid in enumerate(self.paper_ids)}
+        sums = np.zeros((len(self.paper_ids), matrix.shape[1]), dtype=np.float32)
+        for vec, pid in zip(self.chunks, self.chunk_papers):
+            sums[self.row[pid]] += vec
+        self.papers = _normalise(sums)
+        self.embed = retriever.embed_model
+
+    def best_chunk_cosines(self, text: str) -> dict[str, float]:
+        q = _normalise(np.asarray(self.embed.get_query_embedding(text), dtype=np.float32)[None, :])[0]
+        best: dict[str, float] = {}
+        for pid, s in zip(self.chunk_papers, (self.chunks @ q).tolist()):
+            if s > best.get(pid, -2.0):
+                best[pid] = s
+        return best
+
+    def centroid_zscores(self, seeds: list[str]) -> dict[str, float]:
+        centroid = _normalise(self.papers[[self.row[p] for p in seeds if p in self.row]].mean(axis=0)[None, :])[0]
+        return _zscores(dict(zip(self.paper_ids, (self.papers @ centroid).tolist())))
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def _zscores(values: dict[str, float]) -> dict[str, float]:
+    """Each value as a z-score against all of them: similarity relative to the whole corpus for this query."""
+    if not values:
+        return {}
+    mean = sum(values.values()) / len(values)
+    std = math.sqrt(sum((v - mean) ** 2 for v in values.values()) / len(values)) or 1.0
+    return {k: (v - mean) / std for k, v in values.items()}
+
+
+_VECTORS: "weakref.WeakKeyDictionary[Any, CorpusVectors]" = weakref.WeakKeyDictionary()
+
+
+def corpus_vectors(retriever: Any) -> CorpusVectors:
+    if retriever not in _VECTORS:
+        _VECTORS[retriever] = CorpusVectors(retriever)
+    return _VECTORS[retriever]
+
+
+def relevance(c: Candidate) -> float:
+    x = WEIGHTS[0] * c.z + WEIGHTS[1] * c.title_coverage + WEIGHTS[2] * c.prf + WEIGHTS[3] * c.bm25 + INTERCEPT
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _bm25_scores(retriever: Any, text: str, depth: int) -> dict[str, float]:
+    """Each paper's best BM25 chunk score among the ``depth`` best chunks (keywords only: no embedding call)."""
+    retriever.bm25.similarity_top_k = min(depth, retriever.n_chunks)
+    best: dict[str, float] = {}
+    for node in retriever.bm25.retrieve(text):
+        pid = node.node.metadata.get("paper_id")
+        if pid in retriever.papers:
+            best[pid] = max(best.get(pid, 0.0), float(node.score or 0.0))
+    return best
+
+
+def candidates(assistant: Any, topic: str) -> list[Candidate]:
+    """The papers a summary considers (the ``GATHER_DEPTH`` most similar by embedding, those BM25 finds in its
+    ``2 x GATHER_DEPTH`` best chunks, and papers by an author named in the topic), most relevant first, with
+    the signals and the relevance the bar uses. One query embedding scores the whole corpus."""
+    retriever = assistant.retriever
+    core = topic_core(topic)
+    vectors = corpus_vectors(retriever)
+    cosines = vectors.best_chunk_cosines(core)
+    zs = _zscores(cosines)
+    bm25 = _bm25_scores(retriever, core, 2 * GATHER_DEPTH)
+    authors = retriever.authors_in(topic)
+    pool = sorted(cosines, key=lambda pid: -cosines[pid])[:GATHER_DEPTH]
+    pool += [pid for pid in list(bm25) + sorted(authors) if pid not in set(pool)]
+    top_bm25 = max(bm25.values(), default=0.0) or 1.0
+    out = []
+    for pid in dict.fromkeys(pool):
+        paper = retriever.papers[pid]
+        hit = PaperHit(paper=paper, paper_id=pid, score=0.0, dense=cosines.get(pid), bm25=bm25.get(pid),
+                       author_match=pid in authors, texts=[paper.abstract])
+        out.append(Candidate(
+            hit=hit, cosine=cosines.get(pid, 0.0), z=zs.get(pid, 0.0),
+            coverage=assistant.picker.coverage(core, [f"{paper.title} {paper.abstract}"]),
+            title_coverage=assistant.picker.coverage(core, [paper.title]), bm25=bm25.get(pid, 0.0) / top_bm25))
+    seeds = sorted(out, key=lambda c: -(c.z + 2 * c.coverage))[:PRF_SEEDS]
+    prf = vectors.centroid_zscores([c.hit.paper_id for c in seeds]) if seeds else {}
+    for c in out:
+        c.prf = prf.get(c.hit.paper_id, 0.0)
+        c.relevance = c.hit.score = relevance(c)
+    return sorted(out, key=lambda c: -c.relevance)
+
+
+def on_topic(assistant: Any, found: list[Candidate]) -> bool:
+    """Is the corpus on this topic at all? The answers' abstention signals (absolute cosine or coverage)."""
+    cfg = assistant.settings.retrieval
+    return any(c.hit.author_match or c.cosine >= cfg.min_relevance or c.coverage >= cfg.min_coverage for c in found[:10])
+
+
+def thresholds(assistant: Any, breadth: str, min_relevance: float | None) -> tuple[float, float]:
+    """(least relevance probability, least share of the best paper's) for this breadth."""
+    if breadth not in BREADTHS:
+        raise PapersError(f"unknown breadth {breadth!r}: use one of {', '.join(BREADTHS)}")
+    if min_relevance is not None and not 0.0 <= min_relevance <= 1.0:
+        raise PapersError(f"--min-relevance must be between 0 and 1, got {min_relevance}")
+    cfg = assistant.settings.summary
+    scale, relative = BREADTHS[breadth]
+    floor = min_relevance if min_relevance is not None else min(1.0, cfg.summary_min_relevance * scale)
+    return floor, cfg.summary_relative_to_top if relative is None else relative
+
+
+def select(assistant: Any, found: list[Candidate], breadth: str = "normal",
+           min_relevance: float | None = None) -> list[Candidate]:
+    """The candidates that clear the bar, most relevant first; at least ``MIN_KEEP`` when the corpus covers
+    the topic at all; none when it does not."""
+    floor, relative = thresholds(assistant, breadth, min_relevance)
+    if not on_topic(assistant, found):
+        return []
+    ranked = sorted(found, key=lambda c: (not c.hit.author_match, -c.relevance))
+    top = ranked[0].relevance if ranked else 0.0
+    kept = [c for c in ranked if c.hit.author_match or (c.relevance >= floor and c.relevance >= relative * top)]
+    return kept if len(kept) >= MIN_KEEP else ranked[:MIN_KEEP]
+
+
+def gather(assistant: Any, topic: str, max_papers: int, breadth: str = "normal",
+           min_relevance: float | None = None) -> tuple[list[PaperHit], int, bool]:
+    """Relevant papers best first, how many were considered, and whether the cap cut some off."""
+    found = candidates(assistant, topic)
+    kept = select(assistant, found, breadth, min_relevance)
+    return [c.hit for c in kept[:max_papers]], len(found), len(kept) > max_papers

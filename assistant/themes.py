@@ -1,0 +1,259 @@
+"""Group a summary's papers into themes and give each theme a real name.
+
+Grouping: k-means (scikit-learn) over the papers' stored embeddings (the mean of each paper's chunk
+vectors), k growing with the square root of the count, at most ``MAX_THEMES``.
+
+Naming, as BERTopic names its topics: class-based TF-IDF over word n-grams (scikit-learn's
+CountVectorizer), where each theme is one class and the rest of the corpus is one more class, so a phrase
+scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams that do
+not start or end with a stopword and that occur in at least two of the theme's papers (a one-paper theme
+draws on its title, i.e. what that paper does). The best few are embedded and checked against the theme:
+the c-TF-IDF is also weighted by the phrase's IDF over papers, so a phrase that is everywhere
+("large language models") names no theme, and a fragment of a longer phrase ("partial differential" of
+"partial differential equations") gives way to the whole. The final score adds the phrase's cosine similarity to the theme's centroid minus its similarity to the
+other themes' centroids, so the name represents this group rather than the whole topic. The name shown is
+the phrase exactly as it is written in one of the theme's papers (case and hyphens kept).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import weakref
+from collections import Counter
+from typing import Any
+
+import numpy as np
+
+from assistant.gather import corpus_vectors
+from assistant.retrieval import PaperHit
+from assistant.text import STOPWORDS, content_words, stem
+
+MAX_THEMES = 5
+NGRAMS = (2, 4)
+EMBED_CHECK = 6  # candidates per theme that get the embedding check
+_TOKEN = r"(?u)\b[A-Za-z][\w*]*(?:-[\w*]+)*\b"
+_EXTRA_STOP = frozenset("via towards toward across within without upon among et al".split())
+
+
+def paper_text(hit: PaperHit) -> str:
+    return f"{hit.paper.title}. {hit.paper.abstract}"
+
+
+def cluster(assistant: Any, hits: list[PaperHit]) -> list[list[PaperHit]]:
+    """Themes as lists of papers, each in rank order; themes ordered by their best paper."""
+    from sklearn.cluster import KMeans
+
+    k = max(1, min(MAX_THEMES, round(math.sqrt(len(hits) / 2)), len(hits)))
+    if k == 1:
+        return [list(hits)]
+    vectors = corpus_vectors(assistant.retriever)
+    matrix = np.stack([vectors.papers[vectors.row[h.paper_id]] for h in hits])
+    labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(matrix)
+    groups: dict[int, list[PaperHit]] = {}
+    for h, label in zip(hits, labels):
+        groups.setdefault(int(label), []).append(h)
+    return sorted(groups.values(), key=lambda g: hits.index(g[0]))
+
+
+_NAME_WORDS = frozenset("use method methods".split())  # stopwords for retrieval, fine at a name's edge ("tool use")
+_EVALUATIVE = frozenset("novel simple effective efficient surprising strong better best different various several existing "
+                        "recent key main general specific significant substantial comprehensive extensive often fail "
+                        "fails performance results state-of-the-art art".split())
+
+
+def _stopword(token: str) -> bool:
+    """Words a name must not start or end with: function words, evaluative adjectives, adverbs."""
+    return token in STOPWORDS and token not in _NAME_WORDS or token in _EXTRA_STOP or token in _EVALUATIVE or token.endswith("ly") \
+        or len(token) < 3 and not token.isupper()
+
+
+def _surface(phrase: str, texts: list[str]) -> str | None:
+    """The phrase as written in the texts, or None when it does not occur literally. Prose forms win over
+    title case ("process reward models" over "Process Reward Models"); acronyms keep their case."""
+    pattern = re.compile(r"(?<![\w-])" + r"\s+".join(re.escape(t) for t in phrase.split()) + r"(?![\w-])", re.IGNORECASE)
+    forms: Counter[str] = Counter()
+    for text in texts:
+        forms.update(re.sub(r"\s+", " ", m.group(0)) for m in pattern.finditer(text))
+    if not forms:
+        return None
+
+    def prose(form: str) -> bool:
+        return all(not w[:1].isupper() or w.isupper() or any(c.isupper() for c in w[1:]) for w in form.split()[1:])
+
+    form = max(forms, key=lambda f: (prose(f), forms[f]))
+    first = form.split()[0]
+    if first[:1].isupper() and first[1:].islower():  # sentence-initial or title case, not an acronym
+        form = first.lower() + form[len(first):]
+    return form
+
+
+class CorpusNgrams:
+    """The n-gram vocabulary and counts of the whole corpus, fitted once per loaded index."""
+
+    def __init__(self, assistant: Any) -> None:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.vectorizer = CountVectorizer(ngram_range=(1, NGRAMS[1]), token_pattern=_TOKEN, lowercase=True, min_df=1)
+        counts = self.vectorizer.fit_transform(paper_text(h) for _, h in _corpus_hits(assistant))
+        self.vocab = list(self.vectorizer.get_feature_names_out())
+        self.frequency = np.asarray(counts.sum(axis=0)).ravel().astype(float)
+        self.document_frequency = np.asarray((counts > 0).sum(axis=0)).ravel().astype(float)
+        self.n_papers = counts.shape[0]
+        self.index = {v: i for i, v in enumerate(self.vocab)}
+        self.unigrams = np.array([" " not in v for v in self.vocab])
+        self.phrase_vectors: dict[str, np.ndarray] = {}
+
+
+_NGRAMS: "weakref.WeakKeyDictionary[Any, CorpusNgrams]" = weakref.WeakKeyDictionary()
+
+
+def _ctfidf(assistant: Any, classes: list[str]) -> tuple[np.ndarray, list[str]]:
+    """BERTopic's class-based TF-IDF: tf of the n-gram in the class (normalised) x log(1 + A / f), where f is
+    the n-gram's frequency over the corpus and A the average number of words per class."""
+    if assistant.retriever not in _NGRAMS:
+        _NGRAMS[assistant.retriever] = CorpusNgrams(assistant)
+    grams = _NGRAMS[assistant.retriever]
+    counts = grams.vectorizer.transform(classes).toarray().astype(float)
+    words_per_class = counts[:, grams.unigrams].sum(axis=1)
+    average = float(words_per_class.mean()) or 1.0
+    tf = counts / np.maximum(words_per_class[:, None], 1.0)
+    ctfidf = tf * np.log(1.0 + average / np.maximum(grams.frequency, 1.0))
+    # a phrase in many papers of the corpus ("large language models") names no theme: weight by paper IDF
+    return ctfidf * np.log(grams.n_papers / np.maximum(grams.document_frequency, 1.0)), grams.vocab
+
+
+def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> list[str]:
+    """A readable 2-4 word name per theme, drawn from the theme's own papers (see the module docstring)."""
+    scores, vocab = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
+    grams = _NGRAMS[assistant.retriever]
+    topic_words = content_words(topic)
+    centroids = _centroids(assistant, themes)
+    # strict first; then allow the topic's own words; then phrases of the best paper's title alone
+    passes = [(2, len(themes) == 1), (2, True), (1, True)]
+    names: list[str | None] = [None] * len(themes)
+    for need, allow_topic in passes:
+        todo = [t for t in range(len(themes)) if names[t] is None]
+        if not todo:
+            break
+        ranked = {}
+        for t in todo:
+            group = themes[t] if need > 1 or len(themes[t]) == 1 else themes[t][:1]
+            present = (grams.vectorizer.transform([paper_text(h) for h in group]) > 0).sum(axis=0).A1
+            titles = content_words(" ".join(h.paper.title for h in group))
+            texts = [paper_text(h) for h in group]
+            ranked[t] = [c for c in _candidates(scores[t], vocab, present, min(need, len(group)), titles,
+                                                set() if allow_topic else topic_words) if not _fragment(c[1], texts)][:EMBED_CHECK]
+        for t, choice in _embedding_check(assistant, ranked, centroids, names).items():
+            names[t] = _surface(choice, [paper_text(h) for h in themes[t]])
+    out = [n or _fallback(assistant, g[0]) for n, g in zip(names, themes)]
+    return [n[:1].upper() + n[1:] for n in out]
+
+
+def _candidates(scores: np.ndarray, vocab: list[str], present: np.ndarray, need: int, title_words: set[str],
+                avoid: set[str]) -> list[tuple[float, str]]:
+    """2-4 word n-grams by c-TF-IDF that occur in ``need`` of the papers (``present``: per n-gram, in how many),
+    not made only of ``avoid`` words; with ``need`` 1, only phrases of the titles: what the paper does."""
+    ranked: list[tuple[float, str]] = []
+    for j in np.argsort(-scores)[:2000]:
+        if scores[j] <= 0 or len(ranked) >= 40:
+            break
+        tokens = vocab[j].split()
+        if present[j] < need or not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]):
+            continue
+        words = content_words(vocab[j])
+        if not words or (avoid and words <= avoid) or (need == 1 and not words <= title_words):
+            continue
+        ranked.append((float(scores[j]) * (1.3 if words <= title_words else 1.0), vocab[j]))
+    return sorted(ranked, reverse=True)
+
+
+def _fragment(phrase: str, texts: list[str]) -> bool:
+    """Is the phrase nearly always part of a longer one in these texts (the same word before or after it)?"""
+    body = r"\s+".join(re.escape(t) for t in phrase.split())
+    found = [m for text in texts for m in re.finditer(rf"(\S+)?\s*(?<![\w-]){body}(?![\w-])\s*([\w-]+)?", text, re.IGNORECASE)]
+    if not found:
+        return True
+    for side in (1, 2):
+        words = Counter(stem((m.group(side) or "").lower().strip(",.;:()")) for m in found)
+        word, count = words.most_common(1)[0]
+        if word and word not in STOPWORDS and re.fullmatch(r"[\w-]+", word) and count >= 0.8 * len(found):
+            return True
+    return False
+
+
+def _embedding_check(assistant: Any, ranked: dict[int, list[tuple[float, str]]], centroids: np.ndarray,
+                     taken: list[str | None]) -> dict[int, str]:
+    """Per theme, the candidate that best represents it: c-TF-IDF rank plus the phrase's similarity to the
+    theme's centroid and its margin over the other themes' (one embedding call for all themes)."""
+    phrases = sorted({p for options in ranked.values() for _, p in options})
+    if not phrases:
+        return {}
+    cache = _NGRAMS[assistant.retriever].phrase_vectors  # phrases recur across summaries of one corpus
+    new = [p for p in phrases if p not in cache]
+    if new:
+        vecs = np.asarray(assistant.retriever.embed_model.get_text_embedding_batch(new), dtype=np.float32)
+        cache.update(zip(new, vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)))
+    sims = {p: cache[p] @ centroids.T for p in phrases}
+    chosen: dict[int, str] = {}
+    used = {x.lower() for x in taken if x}
+    for t, options in ranked.items():
+        best, choice = -1e9, None
+        top = options[0][0] if options else 1.0
+        for s, phrase in options:
+            if phrase.lower() in used:
+                continue
+            others = np.delete(sims[phrase], t)
+            margin = sims[phrase][t] - (float(others.max()) if others.size else 0.0)
+            value = s / top + sims[phrase][t] + margin
+            if value > best:
+                best, choice = value, phrase
+        if choice:
+            chosen[t] = choice
+            used.add(choice.lower())
+    return chosen
+
+
+def _centroids(assistant: Any, themes: list[list[PaperHit]]) -> np.ndarray:
+    vectors = corpus_vectors(assistant.retriever)
+    rows = [vectors.papers[[vectors.row[h.paper_id] for h in g]].mean(axis=0) for g in themes]
+    m = np.stack(rows)
+    return m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-9)
+
+
+def _corpus_hits(assistant: Any) -> list[tuple[str, PaperHit]]:
+    papers = assistant.retriever.papers
+    return [(pid, PaperHit(paper=p, paper_id=pid, score=0.0, dense=None, bm25=None)) for pid, p in papers.items()]
+
+
+def _fallback(assistant: Any, hit: PaperHit) -> str:
+    """When no phrase qualifies: the 2-4 word phrase of the paper's title that is rarest in the corpus."""
+    grams = _NGRAMS[assistant.retriever]
+    index = grams.index
+    tokens = re.findall(_TOKEN, hit.paper.title)
+    best, choice = -1.0, None
+    for size in (4, 3, 2):
+        for i in range(len(tokens) - size + 1):
+            gram = tokens[i:i + size]
+            low = " ".join(gram).lower()
+            if _stopword(gram[0].lower()) or _stopword(gram[-1].lower()) or low not in index \
+                    or _surface(low, [hit.paper.title]) is None or _fragment(low, [hit.paper.title]):
+                continue
+            value = math.log(grams.n_papers / max(grams.document_frequency[index[low]], 1.0)) + 0.1 * size
+            if value > best:
+                best, choice = value, " ".join(gram)
+    return choice or hit.paper.title.split(":")[0].strip()
+
+
+def group(assistant: Any, hits: list[PaperHit], topic: str) -> list[tuple[str, list[PaperHit]]]:
+    """(name, papers) per theme."""
+    if not hits:
+        return []
+    themes = cluster(assistant, hits)
+    return list(zip(name_themes(assistant, themes, topic), themes))
+
+
+def name_in_papers(name: str, texts: list[str]) -> bool:
+    """Does the theme name occur as a phrase (case-insensitive, any whitespace) in one of the texts?"""
+    pattern = r"(?<![\w-])" + r"\s+".join(re.escape(t) for t in name.split()) + r"(?![\w-])"
+    return any(re.search(pattern, text, re.IGNORECASE) for text in texts)
