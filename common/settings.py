@@ -65,11 +65,7 @@ class RetrievalSettings(BaseSettings):
     candidate_depth: int = Field(10, ge=1, le=1000, description="Chunks each retriever returns before fusion.")
     min_relevance: float = Field(
         0.48, ge=-1.0, le=1.0,
-        description="Abstain when the best dense cosine similarity is below this AND coverage is below PAPERS_MIN_COVERAGE (calibrated).",
-    )
-    min_coverage: float = Field(
-        0.35, ge=0.0, le=1.0,
-        description="IDF-weighted share of question words found in a top paper, the second abstention signal; an author match never abstains.",
+        description="Dense cosine the best source must reach before extractive answers quote extra sources by similarity alone.",
     )
 
 
@@ -92,6 +88,13 @@ class AnswerSettings(BaseSettings):
         0.70, ge=0.0, le=1.0, description="Keyword coverage of the topic's words that also keeps a paper in a summary."
     )
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question accepted.")
+    answerability_model: Path | None = Field(
+        None, description="JSON coefficients of the per-source answerability model (default: the shipped assistant/answerability.json)."
+    )
+    answerability_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Probability a source needs to be judged relevant (default: the fitted model's threshold); higher abstains more.",
+    )
 
 
 class LLMSettings(BaseSettings):
