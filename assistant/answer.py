@@ -140,7 +140,7 @@ class Assistant:
     def _run(self, question: str, backend: str, k: int | None, mode: str | None, filters: Filters | None,
              query: str, assume_relevant: bool = False) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
-        problem = question_problem(query, self.picker)
+        problem = None if self.retriever.authors_in(query) else question_problem(query, self.picker)
         if problem:  # stop-words only, punctuation, another language: say so, never quote at random
             yield problem
             yield Answer(question=question, answer=problem, abstained=True, citations=[], sources=[], backend=backend,
@@ -187,10 +187,8 @@ class Assistant:
             notices.append(f"{len(checked.dropped_sentences)} sentence(s) no source supports were dropped")
         citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
         t_gen = (time.perf_counter() - t1) * 1000
-        marks = {h.paper_id: j for h, j in judged}
-        packed_ids = {h.paper_id for h in packed.hits}
-        shown = packed.hits + [h for h, _ in judged if h.paper_id not in packed_ids]  # [n] numbering stays that of the packed sources
-        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h, marks[h.paper_id]) for h in shown],
+        marks = {h.paper_id: j for h, j in judged}  # the sources are the packed relevant and loose ones, numbered [n]
+        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h, marks[h.paper_id]) for h in packed.hits],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
                      dropped_sentences=checked.dropped_sentences,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)

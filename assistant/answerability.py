@@ -33,6 +33,8 @@ FEATURES = ("dense", "dense_gap", "dense_margin", "coverage", "sentence_coverage
             "phrases", "unknown_words", "bm25", "rank", "title_overlap")
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ASCII_WORD = re.compile(r"[a-z]+")
+_COMPARISON = re.compile(r"\b(compare[sd]?|comparison|contrast|differ|differs|difference|versus|vs\.?)\b", re.IGNORECASE)
+_JOIN = re.compile(r"\b(with|and|versus|vs\.?|from)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -67,9 +69,11 @@ class AnswerabilityModel:
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
     def judge(self, question: str, hits: Sequence[PaperHit]) -> list[Judgement]:
+        """A comparison describes each paper in one half: a paper is judged by the half that fits it best."""
         out = []
-        for feats in source_features(self.picker, question, hits):
-            p = self.probability(feats)
+        halves = [source_features(self.picker, part, hits) for part in comparison_parts(question)]
+        for i, feats in enumerate(source_features(self.picker, question, hits)):
+            p = max([self.probability(feats)] + [self.probability(h[i]) for h in halves])
             if feats["title_overlap"] >= self.title_match:  # the question is (nearly) the paper's title
                 p = max(p, self.relevant)
             label = RELEVANT if p >= self.relevant else LOOSE if p >= self.loose else IRRELEVANT
@@ -124,6 +128,18 @@ def source_features(picker: SentencePicker, question: str, hits: Sequence[PaperH
     return rows
 
 
+def comparison_parts(question: str) -> list[str]:
+    """The two halves of a comparison question ("how does X differ from Y?"), split at the joining word
+    nearest the middle; [] for any other question."""
+    if not _COMPARISON.search(question):
+        return []
+    joins = [m.start() for m in _JOIN.finditer(question)]
+    if not joins:
+        return []
+    cut = min(joins, key=lambda c: abs(c - len(question) / 2))
+    return [question[:cut], question[cut:]]
+
+
 def question_problem(question: str, picker: SentencePicker) -> str | None:
     """Why the question cannot be answered from an English corpus at all, or None when it can be tried.
 
@@ -139,6 +155,6 @@ def question_problem(question: str, picker: SentencePicker) -> str | None:
         return "The question does not look like English; the papers are in English: please ask in English."
     if len(ascii_words) >= 3:
         english = sum(1 for w in ascii_words if w in STOPWORDS or picker.df.get(stem(w), 0) > 0 or len(w) <= 2)
-        if english / len(ascii_words) < 0.5:
+        if english / len(ascii_words) < 0.3:
             return "The question does not look like English; the papers are in English: please ask in English."
     return None
