@@ -147,12 +147,12 @@ def question_problem(question: str, picker: SentencePicker) -> str | None:
     neither English stop-words nor corpus vocabulary (a question in another language): say so.
     """
     letters = _LETTERS.findall(question.lower())
+    ascii_words = [w for w in letters if _ASCII_WORD.fullmatch(w)]
+    if letters and len(ascii_words) < len(letters) / 2:
+        return "The question does not look like English; the papers are in English: please ask in English."
     if not content_words(question):
         return ("The question has no words to search for (only common words, numbers or punctuation): "
                 "name the method, problem or result you are looking for.")
-    ascii_words = [w for w in letters if _ASCII_WORD.fullmatch(w)]
-    if len(ascii_words) < len(letters) / 2:
-        return "The question does not look like English; the papers are in English: please ask in English."
     if len(ascii_words) >= 3:
         english = sum(1 for w in ascii_words if w in STOPWORDS or picker.df.get(stem(w), 0) > 0 or len(w) <= 2)
         if english / len(ascii_words) < 0.3:
