@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
+from assistant.answerability import IRRELEVANT, LOOSE, RELEVANT, AnswerabilityModel, question_problem
 from assistant.citations import check_citations
 from common.errors import PapersError
 from assistant.extractive import SentencePicker
@@ -17,6 +18,7 @@ from common.settings import Settings
 from ingest.chunk import count_tokens
 
 ABSTAIN_TEXT = "The corpus does not cover this: no paper abstract in it is relevant enough to answer the question."
+NOT_COVERED_TEXT = "Not directly covered: no paper in the corpus addresses this question directly. The closest papers are: {titles}."
 
 
 @dataclass
@@ -46,6 +48,7 @@ class Answer:
     standalone_question: str | None = None
     relevance: float = 0.0  # best dense cosine similarity among the sources
     coverage: float = 0.0  # IDF-weighted share of question words found in the best source
+    status: str = "answered"  # answered | abstained | not_covered ("abstained" is true for both non-answers)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -98,6 +101,8 @@ class Assistant:
         self.settings = settings
         self.retriever = Retriever(settings)
         self.picker = SentencePicker([p.abstract for p in self.retriever.papers.values()])
+        self.answerability = AnswerabilityModel(self.picker, settings.answer.answerability_model,
+                                                settings.answer.answerability_threshold)
         self._llms: dict[str, Any] = {}
 
     def llm(self, backend: str) -> Any:
@@ -130,19 +135,29 @@ class Assistant:
     def _run(self, question: str, backend: str, k: int | None, mode: str | None, filters: Filters | None,
              query: str, assume_relevant: bool = False) -> Iterator[str | Answer]:
         t0 = time.perf_counter()
+        problem = None if self.retriever.authors_in(query) else question_problem(query, self.picker)
+        if problem:  # stop-words only, punctuation, another language: say so, never quote at random
+            yield problem
+            yield Answer(question=question, answer=problem, abstained=True, citations=[], sources=[], backend=backend,
+                         mode=mode or self.settings.retrieval.mode, status="abstained", notices=[problem])
+            return
         result = self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
         t_retrieve = (time.perf_counter() - t0) * 1000
         coverage = self.picker.coverage(query, [f"{h.paper.title} {' '.join(h.texts)}" for h in result.hits])
         base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
                     coverage=round(coverage, 4))
-        sources = [_source(h) for h in result.hits]
-        if self.should_abstain(result.hits, result.best_dense, coverage, result.author_matched or assume_relevant):
-            yield ABSTAIN_TEXT
-            yield Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], sources=sources,
+        judged = self.judge(query, result.hits, result.author_matched or assume_relevant)
+        status = self.decide(judged)
+        if status != "answered":
+            text = ABSTAIN_TEXT if status == "abstained" else NOT_COVERED_TEXT.format(
+                titles="; ".join(f'"{h.paper.title}"' for h, j in judged if j[0] == LOOSE))
+            yield text
+            yield Answer(answer=text, abstained=True, citations=[], sources=[_source(h, j) for h, j in judged], status=status,
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
+        usable = [h for h, j in judged if j[0] != IRRELEVANT]  # an irrelevant source is never quoted or cited
         window = context_window(self.settings, backend)
-        packed = pack(question, result.hits, window, answer_tokens(self.settings, backend))
+        packed = pack(question, usable, window, answer_tokens(self.settings, backend))
         t1 = time.perf_counter()
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         notices = list(packed.notices)
@@ -175,7 +190,8 @@ class Assistant:
             notices.append(f"{len(checked.dropped_sentences)} sentence(s) no source supports were dropped")
         citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
         t_gen = (time.perf_counter() - t1) * 1000
-        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h) for h in packed.hits],
+        marks = {h.paper_id: j for h, j in judged}  # the sources are the packed relevant and loose ones, numbered [n]
+        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h, marks[h.paper_id]) for h in packed.hits],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
                      dropped_sentences=checked.dropped_sentences,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
@@ -184,12 +200,23 @@ class Assistant:
         return self.picker.compose(question, packed.texts, self.settings.answer.extractive_sources,
                                    dense=[h.dense for h in packed.hits], dense_floor=self.settings.retrieval.min_relevance)
 
-    def should_abstain(self, hits: list[PaperHit], dense: float, coverage: float, author_matched: bool) -> bool:
-        """Nothing relevant enough: neither embedding similarity nor keyword coverage reaches its calibrated bar."""
-        cfg = self.settings.retrieval
-        if not hits:
-            return True
-        return not author_matched and dense < cfg.min_relevance and coverage < cfg.min_coverage
+    def judge(self, question: str, hits: list[PaperHit], trusted: bool) -> list[tuple[PaperHit, tuple[str, float]]]:
+        """Each hit with (judgement, probability) from the answerability model (assistant/answerability.py).
+
+        ``trusted`` (an author match, or a follow-up about papers already found relevant): author-matched hits,
+        or all hits for a follow-up, are relevant whatever the model says.
+        """
+        out = []
+        for h, j in zip(hits, self.answerability.judge(question, hits)):
+            label = RELEVANT if trusted and (h.author_match or not any(x.author_match for x in hits)) else j.label
+            out.append((h, (label, round(j.probability, 4))))
+        return out
+
+    @staticmethod
+    def decide(judged: list[tuple[PaperHit, tuple[str, float]]]) -> str:
+        """answered when a source is relevant; not_covered when only loosely related ones exist; else abstained."""
+        labels = {j[0] for _, j in judged}
+        return "answered" if RELEVANT in labels else "not_covered" if LOOSE in labels else "abstained"
 
     @staticmethod
     def _messages(system: str | None, user: str) -> list[Any]:
@@ -225,9 +252,10 @@ class Assistant:
             raise PapersError(f"{where} returned no answer text (an empty or unparseable response); check the server and model")
 
 
-def _source(hit: PaperHit) -> dict[str, Any]:
+def _source(hit: PaperHit, judged: tuple[str, float]) -> dict[str, Any]:
     return {"title": hit.paper.title, "score": round(hit.score, 4), "dense": None if hit.dense is None else round(hit.dense, 4),
-            "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "author_match": hit.author_match}
+            "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "author_match": hit.author_match,
+            "judgement": judged[0], "answerability": judged[1]}
 
 
 def _citation(n: int, hit: PaperHit) -> Citation:

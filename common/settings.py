@@ -66,11 +66,7 @@ class RetrievalSettings(BaseSettings):
     candidate_depth: int = Field(10, ge=1, le=1000, description="Chunks each retriever returns before fusion.")
     min_relevance: float = Field(
         0.48, ge=-1.0, le=1.0,
-        description="Abstain when the best dense cosine similarity is below this AND coverage is below PAPERS_MIN_COVERAGE (calibrated).",
-    )
-    min_coverage: float = Field(
-        0.35, ge=0.0, le=1.0,
-        description="IDF-weighted share of question words found in a top paper, the second abstention signal; an author match never abstains.",
+        description="Dense cosine the best source must reach before extractive answers quote extra sources by similarity alone.",
     )
 
 
@@ -87,6 +83,13 @@ class AnswerSettings(BaseSettings):
     extractive_sources: int = Field(3, ge=1, le=20, description="Sources the extractive backend quotes (one sentence each).")
     summary_max_papers: int = Field(20, ge=1, le=200, description="Most papers a subfield summary covers (more are capped, and it says so).")
     max_question_chars: int = Field(2000, ge=10, le=100000, description="Longest question accepted.")
+    answerability_model: Path | None = Field(
+        None, description="JSON coefficients of the per-source answerability model (default: the shipped assistant/answerability.json)."
+    )
+    answerability_threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Probability a source needs to be judged relevant (default: the fitted model's threshold); higher abstains more.",
+    )
 
 
 class SummarySettings(BaseSettings):

@@ -1,4 +1,7 @@
-"""Calibrate retrieval (fusion mode, dense weight, candidate depth) and the abstention bars on the gold set.
+"""Calibrate retrieval (fusion mode, dense weight, candidate depth) on the gold set.
+
+Abstention is no longer two bars calibrated here: the per-source answerability model is fitted on the dev
+split by ``python -m evals.fit_answerability`` (assistant/answerability.py).
 
 Run: .venv/bin/python -m evals.calibrate [--dataset evals/datasets/gold.jsonl]
 Questions are split in two halves by position: settings are chosen on the even half ("dev") and
@@ -12,7 +15,7 @@ import argparse
 import itertools
 from pathlib import Path
 
-from assistant.api import ask, retrieve
+from assistant.api import retrieve
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
 from evals.metrics import mean, mrr_at, recall_at
@@ -48,35 +51,6 @@ def retrieval_grid(settings: Settings, questions: list[Question]) -> list[tuple]
     return rows
 
 
-def abstention_grid(settings: Settings, questions: list[Question]) -> None:
-    feats = []
-    for q in questions:  # the answer reports the two signals its abstention decision used
-        answer = ask(q.question, settings=settings, backend="extractive")
-        feats.append((q, answer.relevance, answer.coverage, any(s["author_match"] for s in answer.sources)))
-    dev, test = feats[0::2], feats[1::2]
-
-    def accuracy(rows, td, tc):
-        abst = [r for r in rows if r[0].kind == "abstain"]
-        ans = [r for r in rows if r[0].kind != "abstain"]
-        hit = lambda r: (not r[3]) and r[1] < td and r[2] < tc  # noqa: E731
-        a = sum(hit(r) for r in abst) / max(len(abst), 1)
-        f = sum(hit(r) for r in ans) / max(len(ans), 1)
-        return a, f
-
-    best = None
-    for td in [x / 100 for x in range(10, 56, 2)]:
-        for tc in [x / 20 for x in range(4, 21)]:
-            a, f = accuracy(dev, td, tc)
-            key = ((a + (1 - f)) / 2, -abs(td - 0.3))
-            if best is None or key > best[0]:
-                best = (key, td, tc)
-    _, td, tc = best
-    for name, rows in (("dev", dev), ("test", test), ("all", feats)):
-        a, f = accuracy(rows, td, tc)
-        print(f"abstention min_relevance={td:.2f} min_coverage={tc:.2f}: {name}: abstain accuracy {a:.3f}, false-abstention {f:.3f}")
-    worst = sorted((r for r in feats if r[0].kind == "abstain"), key=lambda r: -max(r[1], r[2]))[:3]
-    for q, d, c, _ in worst:
-        print(f"  closest off-topic: dense {d:.3f} coverage {c:.2f}  {q.question}")
 
 
 def main() -> None:
@@ -91,7 +65,7 @@ def main() -> None:
         rows = retrieval_grid(settings, answerable)
         best = max(rows, key=lambda r: (r[1]["recall@5"] + r[1]["mrr@10"]))
         print(f"best on dev: {best[0].model_dump()}")
-    abstention_grid(settings, questions)
+    print("answerability model: python -m evals.fit_answerability (dev questions only)")
     print("summary relevance bar: python -m evals.calibrate_summary (dev overview questions only)")
 
 

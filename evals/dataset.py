@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from common.errors import PapersError
 
-Kind = Literal["lookup", "subfield", "author", "abstain", "followup"]
-KINDS: tuple[str, ...] = ("lookup", "subfield", "author", "abstain", "followup")
+Kind = Literal["lookup", "subfield", "author", "abstain", "followup", "compare", "overview"]
+KINDS: tuple[str, ...] = ("lookup", "subfield", "author", "abstain", "followup", "compare", "overview")
 
 
 class Question(BaseModel):
@@ -24,6 +24,8 @@ class Question(BaseModel):
     history: list[str] = Field(default_factory=list)
     draft: bool = False  # generated, not yet reviewed by a person
     split: Literal["dev", "test"] | None = None  # frozen at random before any tuning (evals/split.py); tune on dev only
+    facts: list[str] = Field(default_factory=list)  # 1-3 short key facts, verbatim in the gold abstract, a right answer states
+    abstain_kind: Literal["generic", "in_domain"] | None = None  # off-topic for any ML corpus, or ML but absent here
 
     @model_validator(mode="after")
     def _consistent(self) -> "Question":
@@ -33,6 +35,12 @@ class Question(BaseModel):
             raise ValueError(f"a {self.kind} question needs at least one gold title")
         if self.kind == "followup" and not self.history:
             raise ValueError("a followup question needs a history (earlier user questions)")
+        if self.kind == "compare" and len(self.gold_titles) != 2:
+            raise ValueError("a compare question needs exactly two gold titles (the two papers compared)")
+        if self.abstain_kind and self.kind != "abstain":
+            raise ValueError("abstain_kind is only for abstain questions")
+        if len(self.facts) > 3 or any(not f.strip() for f in self.facts):
+            raise ValueError("facts holds 1-3 non-empty short strings")
         return self
 
     @property

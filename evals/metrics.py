@@ -6,6 +6,7 @@ Ranked lists are titles in rank order (duplicates already removed); gold is a se
 from __future__ import annotations
 
 import math
+import re
 from statistics import median
 from typing import Iterable, Sequence
 
@@ -72,3 +73,32 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 def p50(values: Sequence[float]) -> float | None:
     return median(values) if values else None
+
+
+def normalize_fact_text(text: str) -> str:
+    """Case, whitespace and number formatting folded: ``1,000`` = ``1000``, ``12 %`` = ``12%``, LaTeX ``\\%`` = ``%``."""
+    text = text.lower().replace("\\%", "%").replace("{,}", ",").replace("×", "x").replace("−", "-")
+    text = re.sub(r"[{}$\\]", "", text)
+    text = re.sub(r"(?<=\d)[,\u2009\u202f ](?=\d{3}(?!\d))", "", text)
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r"\s+(%|x\b)", r"\1", text).strip()
+
+
+def fact_found(fact: str, answer: str) -> bool:
+    """The fact occurs in the answer as a whole token run (``10%`` is not found inside ``110%``)."""
+    f, a = normalize_fact_text(fact), normalize_fact_text(answer)
+    if not f:
+        return False
+    return re.search(rf"(?<![\w.]){re.escape(f)}(?![\w]|\.\d)", a) is not None
+
+
+def facts_recall(answer: str, facts: Sequence[str]) -> float | None:
+    """Share of a question's key facts that the answer text states; None when the question has no facts."""
+    if not facts:
+        return None
+    return sum(fact_found(f, answer) for f in facts) / len(facts)
+
+
+def cites_all(cited: Iterable[str], gold: Sequence[str]) -> bool:
+    """A comparison is answered only when every paper it compares is cited."""
+    return bool(gold) and set(gold) <= set(cited)

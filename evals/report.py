@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 METRICS = ("hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10", "citation_validity", "citation_precision",
-           "citation_recall", "abstain_accuracy", "false_abstention", "faithfulness_sentence_support",
+           "citation_recall", "abstain_accuracy", "abstain_generic", "abstain_in_domain", "not_covered", "false_abstention",
+           "facts_recall", "compare_cites_both", "faithfulness_sentence_support",
            "faithfulness_citation_precision", "llm_faithfulness", "summary_recall", "summary_precision",
            "summary_finding_bullets", "summary_theme_names_in_papers", "summary_abstained_3plus")
 

@@ -54,12 +54,18 @@ def prepare_out(out: Path, force: bool) -> None:
 
 
 def answer_question(q: Question, settings: Settings, backend: str | None) -> Any:
-    if q.kind == "followup":
+    """Follow-ups and overview questions go through the chat, as a user types them; the rest through ``ask``."""
+    if q.kind in ("followup", "overview"):
         chat = assistant.chat_session(settings=settings, backend=backend)
         for turn in q.history:
             chat.ask(turn)
         return chat.ask(q.question)
     return assistant.ask(q.question, settings=settings, backend=backend)
+
+
+def _text(answer: Any) -> str:
+    text = getattr(answer, "answer", None)
+    return text if isinstance(text, str) else answer.markdown()
 
 
 def _faith_dicts(faith: Any, llm_faith: Any) -> dict[str, Any]:
@@ -98,16 +104,23 @@ def run_one(q: Question, settings: Settings, backend: str | None, judge_llm: Any
     started = time.perf_counter()
     answer = answer_question(q, settings, backend)
     latency = (time.perf_counter() - started) * 1000
-    query = answer.standalone_question or q.question
+    query = getattr(answer, "standalone_question", None) or q.question
     ranked = [h.paper.title for h in assistant.retrieve(query, settings=settings, k=10).hits]
     cited = {c.n: c.abstract for c in answer.citations}
-    faith = offline_faithfulness(answer.answer, cited) if not answer.abstained else None
-    llm_faith = llm_faithfulness(answer.answer, cited, judge_llm) if judge_llm and not answer.abstained else None
+    text = _text(answer)
+    faith = offline_faithfulness(text, cited) if not answer.abstained else None
+    llm_faith = llm_faithfulness(text, cited, judge_llm) if judge_llm and not answer.abstained else None
+    titles = [c.title for c in answer.citations]
+    sources = getattr(answer, "sources", None)
     return {
-        "id": q.id, "question": q.question, "kind": q.kind, "answer": answer.answer, "abstained": answer.abstained,
-        "citations": [c.title for c in answer.citations], "sources": [s["title"] for s in answer.sources],
+        "id": q.id, "question": q.question, "kind": q.kind, "answer": text, "abstained": answer.abstained,
+        "status": getattr(answer, "status", "abstained" if answer.abstained else "answered"),
+        "abstain_kind": q.abstain_kind, "facts_recall": None if answer.abstained else M.facts_recall(text, q.facts),
+        "facts": q.facts, "cites_both": M.cites_all(titles, q.gold_titles) if q.kind == "compare" else None,
+        "citations": titles, "sources": titles if sources is None else [s["title"] for s in sources],
         "ranked10": ranked, "latency_ms": round(latency, 1),
-        "stage_ms": {k: round(v, 1) for k, v in answer.timings_ms.items()}, "tokens": answer.usage,
+        "stage_ms": {k: round(v, 1) for k, v in getattr(answer, "timings_ms", {"total": latency}).items()},
+        "tokens": getattr(answer, "usage", {"prompt_tokens": 0, "completion_tokens": 0}),
         "gold_titles": q.gold_titles, "acceptable_titles": q.acceptable_titles, **_faith_dicts(faith, llm_faith),
         "backend": answer.backend, "notices": answer.notices,
     }
@@ -134,6 +147,18 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out["citation_validity"] = M.mean(M.citation_validity(r["citations"], r["sources"]) for r in rows)
     if abstain:
         out["abstain_accuracy"] = M.mean(1.0 if r["abstained"] else 0.0 for r in abstain)
+        for kind in ("generic", "in_domain"):  # "not directly covered" counts as abstained
+            sub = [r for r in abstain if r.get("abstain_kind") == kind]
+            if sub:
+                out[f"abstain_{kind}"] = M.mean(1.0 if r["abstained"] else 0.0 for r in sub)
+    facts = [r for r in rows if r.get("facts")]
+    if facts:  # an abstention states no fact: it scores 0
+        out["facts_recall"] = M.mean(r["facts_recall"] or 0.0 for r in facts)
+    compare = [r for r in rows if r["kind"] == "compare"]
+    if compare:
+        out["compare_cites_both"] = M.mean(1.0 if r["cites_both"] else 0.0 for r in compare)
+    if any("status" in r for r in rows):
+        out["not_covered"] = M.mean(1.0 if r.get("status") == "not_covered" else 0.0 for r in rows)
     faith = [r["faithfulness"] for r in rows if r["faithfulness"]]
     if faith:
         out["faithfulness_sentence_support"] = _ratio(sum(f["supported"] for f in faith), sum(f["sentences"] for f in faith))
@@ -227,6 +252,7 @@ def run_eval(opts: Options, settings: Settings | None = None) -> dict[str, Any]:
         for name, rows in all_rows.items():
             for r in rows:
                 line = {k: r[k] for k in ("id", "question", "kind", "answer", "abstained", "citations", "sources", "latency_ms", "tokens")}
+                line.update({k: r[k] for k in ("status", "facts_recall", "cites_both") if k in r})
                 line.update(backend=name, ranked10=r["ranked10"], gold_titles=r["gold_titles"], faithfulness=r["faithfulness"],
                             summary=r.get("summary"))
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")

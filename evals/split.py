@@ -1,7 +1,7 @@
 """Freeze a random test split: ``python -m evals.split evals/datasets/FILE.jsonl``.
 
 Each question without a ``split`` gets one: ``test`` for a random 35% (at least a third) of them, drawn
-with a fixed seed per file and stratified by kind, ``dev`` for the rest. Questions that already have a
+with a fixed seed per file and stratified by kind (and ``abstain_kind``), ``dev`` for the rest. Questions that already have a
 split keep it, so the test split stays frozen as the set grows. Thresholds and models are fitted on
 ``dev`` only; ``test`` is reported beside it and never tuned on.
 """
@@ -24,7 +24,7 @@ def assign_splits(path: Path, test_share: float = TEST_SHARE, seed: int = SEED) 
     by_kind: dict[str, list[dict]] = {}
     for row in rows:
         if row.get("split") is None:
-            by_kind.setdefault(row["kind"], []).append(row)
+            by_kind.setdefault(row["kind"] + ":" + (row.get("abstain_kind") or ""), []).append(row)
     for kind in sorted(by_kind):
         new = by_kind[kind]
         order = sorted(range(len(new)), key=lambda i: rng.random())

@@ -27,6 +27,30 @@ def test_gold_set_is_valid_and_covers_every_kind():
     assert all(kinds.values())
 
 
+def test_hard_set_has_every_new_kind_with_a_frozen_split():
+    questions = load_dataset(REPO / "evals" / "datasets" / "hard.jsonl")
+    count = lambda **kw: sum(all(getattr(q, k) == v for k, v in kw.items()) for q in questions)  # noqa: E731
+    assert count(kind="lookup") >= 100 and count(kind="compare") >= 20 and count(kind="overview") >= 15
+    assert count(kind="abstain", abstain_kind="generic") >= 40 and count(kind="abstain", abstain_kind="in_domain") >= 60
+    assert all(q.split in ("dev", "test") for q in questions) and count(split="test") >= len(questions) / 3
+    assert all(1 <= len(q.facts) <= 3 for q in questions if q.kind == "lookup")
+
+
+def test_compare_facts_and_abstain_kind_are_validated(tmp_path):
+    path = write(tmp_path / "bad.jsonl", [
+        {"id": "a", "question": "q?", "kind": "compare", "gold_titles": ["T1", "T2"], "facts": ["12%"]},
+        {"id": "b", "question": "q?", "kind": "compare", "gold_titles": ["T1"]},
+        {"id": "c", "question": "q?", "kind": "lookup", "gold_titles": ["T"], "abstain_kind": "generic"},
+        {"id": "d", "question": "q?", "kind": "lookup", "gold_titles": ["T"], "facts": ["1", "2", "3", "4"]},
+        {"id": "e", "question": "q?", "kind": "abstain", "abstain_kind": "sports"},
+    ])
+    with pytest.raises(PapersError) as err:
+        load_dataset(path)
+    msg = str(err.value)
+    assert "4 bad line(s)" in msg and "line 2" in msg and "exactly two gold titles" in msg
+    assert "line 3" in msg and "line 4" in msg and "line 5: abstain_kind" in msg and "line 1" not in msg
+
+
 def test_malformed_lines_are_all_reported_with_line_numbers(tmp_path):
     path = write(tmp_path / "bad.jsonl", [
         {"id": "a", "question": "q?", "kind": "lookup", "gold_titles": ["T"]},
@@ -89,7 +113,7 @@ def test_diff_shows_questions_that_got_better_or_worse(real_settings, small_set,
     run_eval(Options(dataset=small_set, out=good, backend="extractive", progress=False), real_settings())
     strict = tmp_path / "strict"  # an absurd abstention bar makes every answerable question abstain
     run_eval(Options(dataset=small_set, out=strict, backend="extractive", progress=False),
-             real_settings(PAPERS_MIN_RELEVANCE="0.99", PAPERS_MIN_COVERAGE="1.0"))
+             real_settings(PAPERS_ANSWERABILITY_THRESHOLD="0.9999"))
     result = diff_runs(good, strict)
     assert result["metrics"]["false_abstention"]["delta"] > 0
     worse_ids = {e["id"] for e in result["worse"]}

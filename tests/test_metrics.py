@@ -66,3 +66,15 @@ def test_offline_faithfulness_counts_supported_sentences_and_citations():
 ])
 def test_judge_output_parsing_is_robust(text, verdict):
     assert parse_verdict(text) is verdict
+
+
+def test_facts_recall_folds_case_spacing_and_number_formatting():
+    answer = "KOALA++ reaches 94.0 Pass@1, uses 1 000 steps and gains 10.11 % over the baseline [1]."
+    assert M.facts_recall(answer, ["94.0 pass@1", "1,000 steps", "10.11\\%"]) == 1.0
+    assert M.facts_recall(answer, ["94.0", "350{,}757"]) == 0.5
+    assert M.facts_recall("a 110% gain", ["10%"]) == 0.0  # a fact is a whole token, not a substring
+    assert M.facts_recall(answer, []) is None
+
+
+def test_compare_needs_every_gold_paper_cited():
+    assert M.cites_all(["A", "B", "C"], ["A", "B"]) and not M.cites_all(["A"], ["A", "B"])

@@ -1,0 +1,195 @@
+"""Fit the per-source answerability model: ``python -m evals.fit_answerability``.
+
+Every dev question of the eval sets (gold.jsonl and hard.jsonl; follow-ups and author questions aside, they
+are answered through history and the author field) is retrieved as the assistant would; each retrieved paper
+becomes one example: features from ``assistant.answerability.source_features``, label 1 when it is a gold
+paper, 0 when it is not gold nor acceptable (acceptable papers are ambiguous and left out). A scikit-learn
+LogisticRegression is cross-validated by question groups on dev; the ``relevant`` threshold is the highest
+one whose out-of-fold false abstention on dev lookup and compare questions stays within
+``--max-false-abstention`` (so answers to what the corpus lacks are as rare as that allows; overview and
+subfield questions are answered by the summary path, which keeps its own bar); ``loose`` sits just above
+the highest out-of-fold probability of any generic off-topic question's source. The model is refitted on
+all of dev and written as JSON (coefficients, scaling, thresholds, figures) for the runtime, which needs no
+scikit-learn. The frozen test split is scored last and only reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from assistant.answerability import FEATURES, IRRELEVANT, LOOSE, MODEL_PATH, RELEVANT, comparison_parts, source_features
+from assistant.api import get_assistant, index_stats
+from common.settings import Settings
+from evals.dataset import Question, load_dataset
+
+DATASETS = [Path(__file__).parent / "datasets" / name for name in ("gold.jsonl", "hard.jsonl")]
+ASK_KINDS = ("lookup", "compare")  # answered through `ask` in the evals; overview/subfield go to the summary path
+
+
+def examples(questions: list[Question], settings: Settings) -> list[dict[str, Any]]:
+    """One row per question: its kind and, per retrieved paper, features and label (None = ambiguous)."""
+    assistant = get_assistant(settings)
+    rows = []
+    for q in questions:
+        result = assistant.retriever.retrieve(q.question)
+        feats = source_features(assistant.picker, q.question, result.hits)
+        labels = []
+        for h in result.hits:
+            t = h.paper.title
+            labels.append(1 if t in q.gold_titles else None if t in q.acceptable_titles else 0)
+        halves = [source_features(assistant.picker, part, result.hits) for part in comparison_parts(q.question)]
+        rows.append({"id": q.id, "kind": q.kind, "abstain_kind": q.abstain_kind, "split": q.split, "features": feats,
+                     "halves": halves,
+                     "labels": labels, "gold": q.gold_titles, "titles": [h.paper.title for h in result.hits]})
+    return rows
+
+
+def matrix(rows: list[dict[str, Any]]) -> tuple[list[list[float]], list[int], list[int]]:
+    X, y, groups = [], [], []
+    for g, r in enumerate(rows):
+        for f, label in zip(r["features"], r["labels"]):
+            if label is not None:
+                X.append([f[k] for k in FEATURES])
+                y.append(label)
+                groups.append(g)
+    return X, y, groups
+
+
+def judge(probs: list[float], t_rel: float, t_loose: float) -> list[str]:
+    return [RELEVANT if p >= t_rel else LOOSE if p >= t_loose else IRRELEVANT for p in probs]
+
+
+def outcomes(rows: list[dict[str, Any]], probs: list[list[float]], t_rel: float) -> dict[str, float]:
+    """Question-level figures: what the user sees with this threshold."""
+    answerable = [(r, p) for r, p in zip(rows, probs) if r["kind"] != "abstain"]
+    generic = [p for r, p in zip(rows, probs) if r["abstain_kind"] == "generic"]
+    in_domain = [p for r, p in zip(rows, probs) if r["kind"] == "abstain" and r["abstain_kind"] != "generic"]
+    answered = lambda p: any(x >= t_rel for x in p)  # noqa: E731
+    wrong = [sum(1 for x, t in zip(p, r["titles"]) if x >= t_rel and t not in r["gold"]) / max(1, sum(x >= t_rel for x in p))
+             for r, p in answerable if answered(p)]
+    both = [all(any(x >= t_rel and t == g for x, t in zip(p, r["titles"])) for g in r["gold"])
+            for r, p in answerable if r["kind"] == "compare"]
+    share = lambda xs: sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
+    return {
+        "false_abstention_ask": share([not answered(p) for r, p in answerable if r["kind"] in ASK_KINDS]),
+        "abstain_all": share([not answered(p) for p in generic + in_domain]),
+        "abstain_generic": share([not answered(p) for p in generic]),
+        "abstain_in_domain": share([not answered(p) for p in in_domain]),
+        "false_abstention": share([not answered(p) for _, p in answerable]),
+        "non_gold_relevant_share": share(wrong),
+        "compare_both_relevant": share(both),
+    }
+
+
+def pick_threshold(rows: list[dict[str, Any]], probs: list[list[float]], max_false: float) -> float:
+    """Highest threshold whose false abstention on lookup and compare questions stays within ``max_false``."""
+    best = 0.05
+    for t in [x / 200 for x in range(2, 199)]:
+        if outcomes(rows, probs, t)["false_abstention_ask"] <= max_false:
+            best = t
+    return best
+
+
+def pick_loose(rows: list[dict[str, Any]], probs: list[list[float]], t_rel: float) -> float:
+    """Just above every generic off-topic source seen in CV: "closest papers" is never offered for a cooking question."""
+    generic = [max(p, default=0.0) for r, p in zip(rows, probs) if r["abstain_kind"] == "generic"]
+    return min(t_rel, round(max(generic, default=0.0) + 0.02, 3))
+
+
+def fit(rows: list[dict[str, Any]], seed: int = 0):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, _ = matrix(rows)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0, class_weight="balanced", max_iter=1000, random_state=seed))
+    return model.fit(X, y)
+
+
+def predict(model: Any, rows: list[dict[str, Any]]) -> list[list[float]]:
+    """Per source, the best probability over the question and, for a comparison, each of its halves (as at runtime)."""
+    out = []
+    for r in rows:
+        variants = [[list(model.predict_proba([[f[k] for k in FEATURES] for f in feats])[:, 1])]
+                    for feats in [r["features"]] + r.get("halves", []) if feats]
+        out.append([max(v[0][i] for v in variants) for i in range(len(r["features"]))] if variants else [])
+    return out
+
+
+def cross_validate(rows: list[dict[str, Any]], folds: int) -> tuple[list[list[float]], float]:
+    """Out-of-fold probabilities per question (folds split by question) and the pooled ROC AUC."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    oof: list[list[float]] = [[] for _ in rows]
+    index = list(range(len(rows)))
+    for train, held in GroupKFold(n_splits=folds).split(index, groups=index):
+        model = fit([rows[i] for i in train])
+        for i, p in zip(held, predict(model, [rows[i] for i in held])):
+            oof[i] = p
+    ys, ps = [], []
+    for r, p in zip(rows, oof):
+        for label, x in zip(r["labels"], p):
+            if label is not None:
+                ys.append(label)
+                ps.append(x)
+    return oof, roc_auc_score(ys, ps)
+
+
+def export(model: Any, t_rel: float, t_loose: float, figures: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    scaler, lr = model.steps[0][1], model.steps[1][1]
+    return {
+        "features": list(FEATURES), "coef": [round(float(c), 6) for c in lr.coef_[0]],
+        "intercept": round(float(lr.intercept_[0]), 6),
+        "mean": [round(float(m), 6) for m in scaler.mean_], "scale": [round(float(s), 6) for s in scaler.scale_],
+        "thresholds": {"relevant": round(t_rel, 4), "loose": round(t_loose, 4), "title_match": 0.8},
+        "fitted": {"on": "dev split of evals/datasets/gold.jsonl + hard.jsonl", "date": date.today().isoformat(),
+                   "embedder": index_stats(settings).get("embedder"), "top_k": settings.retrieval.top_k, **figures},
+    }
+
+
+def _fmt(d: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in d.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--max-false-abstention", type=float, default=0.01)
+    parser.add_argument("--cache", type=Path, help="reuse (or write) the retrieved examples in this JSON file")
+    args = parser.parse_args()
+    settings = Settings()
+    if args.cache and args.cache.is_file():
+        rows = json.loads(args.cache.read_text(encoding="utf-8"))
+    else:
+        questions = [q for path in DATASETS for q in load_dataset(path) if q.kind not in ("followup", "author")]
+        rows = examples(questions, settings)
+        if args.cache:
+            args.cache.write_text(json.dumps(rows), encoding="utf-8")
+    dev = [r for r in rows if r["split"] == "dev"]
+    test = [r for r in rows if r["split"] == "test"]
+    oof, auc = cross_validate(dev, args.folds)
+    t_rel = pick_threshold(dev, oof, args.max_false_abstention)
+    t_loose = pick_loose(dev, oof, t_rel)
+    cv = outcomes(dev, oof, t_rel)
+    print(f"dev: {len(dev)} questions, {len(matrix(dev)[1])} sources; {args.folds}-fold CV (grouped by question) ROC AUC {auc:.3f}")
+    print(f"threshold relevant={t_rel:.3f} loose={t_loose:.3f} (max CV false abstention on lookup+compare {args.max_false_abstention})")
+    print(f"CV on dev:   {_fmt(cv)}")
+    model = fit(dev)
+    test_out = outcomes(test, predict(model, test), t_rel)
+    print(f"frozen test: {_fmt(test_out)}  ({len(test)} questions, reported only)")
+    spec = export(model, t_rel, t_loose, {"cv_auc": round(auc, 4), "cv": {k: round(v, 4) for k, v in cv.items()},
+                                 "test": {k: round(v, 4) for k, v in test_out.items()}}, settings)
+    for name, c in zip(FEATURES, spec["coef"]):
+        print(f"  {name:18s} {c:+.3f}")
+    args.out.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
