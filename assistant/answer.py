@@ -45,10 +45,13 @@ class Answer:
     standalone_question: str | None = None
     relevance: float = 0.0  # best dense cosine similarity among the sources
     coverage: float = 0.0  # IDF-weighted share of question words found in the best source
+    kind: str = "answer"  # answer | compare | summary (assistant.route)
+    comparison: list[dict[str, Any]] = field(default_factory=list)  # compare: rows {n, title, problem, method, result}
+    summary: Any = None  # summary: the assistant.summary.Summary behind the answer
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for c in data["citations"]:
+        for c in data["citations"] + ((data["summary"] or {}).get("citations") or []) + ((data["summary"] or {}).get("also_relevant") or []):
             c.pop("abstract", None)
         return data
 
@@ -118,28 +121,39 @@ class Assistant:
 
     def stream(self, question: str, *, backend: str | None = None, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None, retrieval_query: str | None = None,
-               on_done: Callable[[Answer], None] | None = None, assume_relevant: bool = False) -> AnswerStream:
+               on_done: Callable[[Answer], None] | None = None, assume_relevant: bool = False,
+               kind: str | None = None) -> AnswerStream:
         """Answer ``question``; ``retrieval_query`` (a condensed follow-up) is what retrieval sees, if given.
 
         ``assume_relevant`` skips abstention when the user pointed at papers already found relevant
-        (a follow-up about "those" or "it"); an empty result still abstains.
+        (a follow-up about "those" or "it"); an empty result still abstains. ``kind`` forces the kind of
+        answer (``answer``, ``compare``, ``summary``); None or ``auto`` detects it (``assistant.route``).
         """
+        from assistant.route import resolve_kind, summary_steps
+
         question = self.check_question(question)
         backend = resolve_backend(self.settings, backend)
-        steps = self._run(question, backend, k, mode, filters, retrieval_query or question, assume_relevant)
+        kind = resolve_kind(question, kind)
+        if kind == "summary":
+            return AnswerStream(summary_steps(self, question, retrieval_query or question, backend), on_done)
+        steps = self._run(question, backend, k, mode, filters, retrieval_query or question, assume_relevant, kind)
         return AnswerStream(steps, on_done)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         return self.stream(question, **kwargs).result()
 
     def _run(self, question: str, backend: str, k: int | None, mode: str | None, filters: Filters | None,
-             query: str, assume_relevant: bool = False) -> Iterator[str | Answer]:
+             query: str, assume_relevant: bool = False, kind: str = "answer") -> Iterator[str | Answer]:
+        from assistant.compare import comparison_rows, pick_pair, rows_text
+
         t0 = time.perf_counter()
-        result = self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
+        result = pick_pair(self, query, k, mode, filters) if kind == "compare" else None
+        kind = "compare" if result is not None else "answer"
+        result = result or self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
         t_retrieve = (time.perf_counter() - t0) * 1000
         coverage = self.picker.coverage(query, [f"{h.paper.title} {' '.join(h.texts)}" for h in result.hits])
         base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
-                    coverage=round(coverage, 4))
+                    coverage=round(coverage, 4), kind=kind)
         sources = [_source(h) for h in result.hits]
         if self.should_abstain(result.hits, result.best_dense, coverage, result.author_matched or assume_relevant):
             yield ABSTAIN_TEXT
@@ -151,18 +165,21 @@ class Assistant:
         t1 = time.perf_counter()
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         notices = list(packed.notices)
+        rows = comparison_rows(self, question, packed.hits, packed.texts, backend) if kind == "compare" else []
         if backend == "extractive":
-            raw = self._extract(question, packed)
+            raw = rows_text(rows) if rows else self._extract(question, packed)
             yield raw
         else:
-            system, user = build_messages(question, packed)
+            system, user = build_messages(question, packed, kind)
             usage["prompt_tokens"] = count_tokens(system) + count_tokens(user)
             raw = ""
             for delta in self._generate(backend, system, user):
                 raw += delta
                 yield delta
             usage["completion_tokens"] = count_tokens(raw)
-        checked = check_citations(raw, packed.texts, self.settings.answer.min_support)
+        # a quote is verbatim; generated sentences must add something to the question that a source backs
+        checked = check_citations(raw, packed.texts, self.settings.answer.min_support,
+                                  question=None if backend == "extractive" else question)
         if not checked.text:
             notices.append("the model's answer had no sentence the sources support; showing quoted sentences instead")
             checked = check_citations(self._extract(question, packed), packed.texts, self.settings.answer.min_support)
@@ -174,7 +191,7 @@ class Assistant:
         t_gen = (time.perf_counter() - t1) * 1000
         yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h) for h in packed.hits],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
-                     dropped_sentences=checked.dropped_sentences,
+                     dropped_sentences=checked.dropped_sentences, comparison=rows,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
 
     def _extract(self, question: str, packed: PackedContext) -> str:

@@ -60,9 +60,15 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2}
 
 
-def support(sentence: str, source: str) -> float:
-    """Share of the sentence's content words that the source contains (0 when the sentence has none)."""
+def support(sentence: str, source: str, question: str | None = None) -> float:
+    """Share of the sentence's content words that the source contains (0 when the sentence has none).
+
+    With ``question``, only the words beyond the question's own count: a sentence that merely restates
+    the question ("X is a method for Y", asked "Which method does Y?") says nothing the source backs, so
+    it scores 0 even when the source contains every word of it."""
     words = content_words(strip_citations(sentence))
+    if question:
+        words -= content_words(question)
     if not words:
         return 0.0
     return len(words & content_words(source)) / len(words)
