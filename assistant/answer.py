@@ -134,7 +134,7 @@ class Assistant:
         question = self.check_question(question)
         backend = resolve_backend(self.settings, backend)
         kind = resolve_kind(question, kind)
-        if kind == "summary":
+        if kind == "summary" and not self.retriever.authors_in(question):  # "show me the work by X" is a lookup
             return AnswerStream(summary_steps(self, question, retrieval_query or question, backend), on_done)
         steps = self._run(question, backend, k, mode, filters, retrieval_query or question, assume_relevant, kind)
         return AnswerStream(steps, on_done)

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
     from assistant.retrieval import Filters, PaperHit, RetrievalResult
 
 COLUMNS = ("problem", "method", "result")
+SIDE_DEPTH = 3  # candidates per described work
+WHOLE_WEIGHT = 0.5  # weight of the whole question's retrieval score when choosing each side's paper
 _HEAD = re.compile(
     r"^\s*(?:please\s+)?(?:compare|contrast|how (?:does|do|did|is|are)|what (?:is|are) the (?:main )?"
     r"(?:difference|differences|similarities)s? between|what do|in what way(?:s)? (?:does|do)|"
     r"what distinguishes|how would you compare)\s+", re.IGNORECASE)
-_TAIL = re.compile(r"\s+(?:differ|compare|relate|contrast)(?:\s+(?:in|on) [^?]*)?[?.!]*\s*$|\s+have in common[?.!]*\s*$"
+_TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast)(?:\s+(?:in|on) [^?]*)?[?.!]*\s*$|\s+have in common[?.!]*\s*$"
                    r"|\s*[?.!]+\s*$", re.IGNORECASE)
 _SPLITS = (
     re.compile(r"\s+(?:versus|vs\.?)\s+", re.IGNORECASE),
@@ -54,13 +56,21 @@ def pick_pair(assistant: Assistant, question: str, k: int | None, mode: str | No
               filters: Filters | None) -> RetrievalResult | None:
     """Retrieval for a comparison: each side's best paper first ([1], [2]), then the whole question's hits.
     None when two distinct papers cannot be found (the caller answers it as an ordinary question)."""
-    whole = assistant.retriever.retrieve(question, k=k, mode=mode, filters=filters)
+    whole = assistant.retriever.retrieve(question, k=max(k or 0, SIDE_DEPTH * 2), mode=mode, filters=filters)
+    in_whole = {h.paper_id: h.score for h in whole.hits}
+    whole.hits = whole.hits[: k or assistant.settings.retrieval.top_k]
+    sides = [assistant.retriever.retrieve(side, k=SIDE_DEPTH, mode=mode, filters=filters).hits
+             for side in split_sides(question)]
     chosen: list[PaperHit] = []
-    for side in split_sides(question):
-        got = assistant.retriever.retrieve(side, k=3, mode=mode, filters=filters)
-        pick = next((h for h in got.hits if h.paper_id not in {c.paper_id for c in chosen}), None)
-        if pick is not None:
-            chosen.append(pick)
+    if len(sides) == 2 and sides[0] and sides[1]:
+        # each side's best paper, the whole question's ranking breaking near-ties (a pair compared in one
+        # question usually shares its theme)
+        def fit(h: PaperHit) -> float:
+            return h.score + WHOLE_WEIGHT * in_whole.get(h.paper_id, 0.0)
+
+        pairs = [(a, b) for a in sides[0] for b in sides[1] if a.paper_id != b.paper_id]
+        if pairs:
+            chosen = list(max(pairs, key=lambda p: fit(p[0]) + fit(p[1])))
     for h in whole.hits:  # unsplittable question, or a side found nothing new
         if len(chosen) >= 2:
             break

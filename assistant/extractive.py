@@ -36,6 +36,15 @@ _IDENTIFY_Q = re.compile(r"\b(?:which|what) (?:paper|papers|work|works|study|stu
                          r"framework|model|system|benchmark|dataset|technique|algorithm)\b|\bis there\b|\bare there\b"
                          r"|^\s*what (?:is|are)\b|\banyone\b|\bany (?:paper|work)\b", re.IGNORECASE)
 
+_QUANTITY = re.compile(
+    r"\bhow (?:many|much|few|often|large|big|fast|long|small)\b|\bby what (?:factor|margin|amount)\b|\bwhat "
+    r"(?:fraction|share|proportion|percentage|percent|score|scores|accuracy|rate|pass@\w*|f1|bleu|auc|number|"
+    r"speedup|gain|improvement|reduction|error|size|win rate|success rate|mean|average|\w+ (?:score|rate|accuracy))\b",
+    re.IGNORECASE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MULTI_ASK = re.compile(r"\b(?:and|while|but) (?:how|what|which|by how|in how)\b|,\s*and\b.*\?$", re.IGNORECASE)
+NUMBER_BONUS = 0.3  # a quantity question prefers sentences stating numbers the question does not
+
 # bonus (in shares of the question's weight) for each role, by what the question asks for
 _ROLE_BONUS = {
     "result": {"result": 0.35, "contribution": 0.12, "method": 0.05, "background": -0.25, "other": -1.0},
@@ -90,6 +99,8 @@ class SentencePicker:
         q = content_words(question)
         total = sum(self.idf(w) for w in q)
         want = intent(question)
+        quantity = bool(_QUANTITY.search(question))
+        asked_numbers = set(_NUMBER.findall(question))
         out = []
         for i, s in enumerate(sentences):
             if len(s) <= 30 or s.startswith("[instruction-like"):
@@ -99,6 +110,8 @@ class SentencePicker:
             bonus = _ROLE_BONUS[want][kind]
             if want == "result" and kind == "result":
                 bonus += 0.15 * finding_score(s, i, len(sentences))
+            if quantity and kind != "other" and set(_NUMBER.findall(s)) - asked_numbers:
+                bonus += NUMBER_BONUS
             out.append((overlap + bonus - 0.01 * i, i, s, kind, overlap))
         return sorted(out, key=lambda r: (-r[0], r[1]))
 
@@ -115,9 +128,12 @@ class SentencePicker:
             return []
         best = ranked[0]
         topical = max(ranked, key=lambda r: (r[4], -r[1]))
-        if topical is best or topical[4] < SECOND_MIN or topical[4] <= best[4] or topical[3] in ("background", "other"):
-            return [best[2]]
-        return [r[2] for r in sorted((best, topical), key=lambda r: r[1])]
+        second = None
+        if _MULTI_ASK.search(question) and len(ranked) > 1 and ranked[1][3] not in ("background", "other"):
+            second = ranked[1]  # "how much X, and how much Y?": the two best answering sentences
+        elif topical is not best and topical[4] >= SECOND_MIN and topical[4] > best[4] and topical[3] not in ("background", "other"):
+            second = topical
+        return [r[2] for r in sorted((best, second) if second else (best,), key=lambda r: r[1])]
 
     def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None,
                 dense_floor: float = 0.0) -> str:

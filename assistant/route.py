@@ -16,51 +16,62 @@ from typing import Any, Iterator
 
 KINDS = ("auto", "answer", "compare", "summary")
 
+_WORKS = r"(?:papers|works|articles|studies|publications|research|literature|work)"
+_HERE = r"(?:in|from)\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index|database)|\bhere\b|\b(?:we|you)\s+have\b"
 _OVERVIEW = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
-    r"(?:which|what)\s+(?:other\s+)?(?:papers|works|articles|studies|publications|research)\b(?!\s+(?:paper|work)\b)"
+    r"(?:which|what)\s+(?:other\s+)?(?:papers|articles|studies|publications)\b"
+    r"|(?:which|what)\s+(?:research|works|work)\b(?!\s+(?:best|well|better)\b)(?=.*(?:" + _HERE + r"|\b(?:on|about)\b))"
     r"|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|list|rundown)\b"
     r"|(?:summari[sz]e|survey|overview)\b"
-    r"|list\s+(?:all\s+)?(?:the\s+)?(?:papers|works|studies)\b"
-    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?(?:papers|works|studies)\b"
-    r"|(?:what|how much)\s+(?:research|work)\s+(?:is there|exists|has been done)\b"
-    r"|(?:what|which)\s+(?:does|do)\s+the\s+(?:collection|corpus)\s+(?:have|hold|contain)\b"
-    r"|how many\s+papers\b"
+    r"|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"\b"
+    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?" + _WORKS + r"\b"
+    r"|what(?:'s|\s+is|\s+has|\s+have)\s+been\s+(?:done|published|written|proposed|studied)\b"
+    r"|what(?:'s|\s+is)\s+(?:there\s+)?(?:in|on)\s+(?:the|this|your|our)\s+(?:collection|corpus|library)\b"
+    r"|what\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+(?:have|hold|contain)\b"
+    r"|how\s+many\s+(?:papers|works|studies)\b"
+    r"|what\s+(?:does|do)\s+(?:this|the|your|our)\s+(?:collection|corpus|library)\s+(?:say|tell|know)\b"
+    r"|.*\b(?:are|is)\s+covered\b"
     r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work)\b)",
     re.IGNORECASE,
 )
 # "which papers ..." that ask for one finding of one work are not overviews
-_SINGULAR = re.compile(r"\b(?:which|what)\s+(?:paper|work|article|study|method)\b", re.IGNORECASE)
+_SINGULAR = re.compile(r"^\s*(?:which|what)\s+(?:paper|work|article|study|method)\b", re.IGNORECASE)
 _COMPARE = re.compile(
-    r"\b(?:compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ|differs|difference|"
-    r"differences|distinguish|in common|similarities|similar to each other|relate to each other|both)\b",
+    r"\b(?:compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ from|differs from|"
+    r"differences? between|distinguish(?:es)? between|in common|similarities between|relate to each other)\b"
+    r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|difference|differences)\b",
     re.IGNORECASE,
 )
 _TOPIC_PREFIX = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
-    r"(?:which|what)\s+(?:other\s+)?(?:papers|works|articles|studies|publications|research)"
-    r"(?:\s+(?:in|from)\s+(?:the|this|your)\s+(?:collection|corpus|library|index))?"
-    r"(?:\s+(?:do you have|are there|is there|exist|exists))?"
-    r"(?:\s+(?:deal|deals|dealing|are|is|work|works|focus|focuses|look|looks)\s+(?:with|on|about|at|into))?"
-    r"(?:\s+(?:study|studies|address|addresses|discuss|discusses|cover|covers|investigate|investigates|"
-    r"explore|explores|propose|proposes|tackle|tackles|examine|examines|concern|concerns|use|uses|apply|applies))?"
-    r"|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|list|rundown)\s+(?:of|on|about)"
-    r"(?:\s+(?:the\s+)?(?:papers|work|research)\s+(?:on|about|in))?"
-    r"|(?:summari[sz]e|survey|overview)(?:\s+(?:the|all)?\s*(?:papers|work|research|literature)\s+(?:on|about|in))?"
-    r"|list\s+(?:all\s+)?(?:the\s+)?(?:papers|works|studies)\s+(?:on|about|that|which)"
-    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?(?:papers|works|studies)\s+(?:on|about|that|which)"
-    r"|(?:what|how much)\s+(?:research|work)\s+(?:is there|exists|has been done)\s+(?:on|about|in)"
-    r"|how many\s+papers\s+(?:are\s+)?(?:there\s+)?(?:on|about|deal with|study)"
-    r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work)\s+(?:on|about|that))\s*",
+    r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|"
+    r"list|rundown)\s+(?:of|on|about)(?:\s+(?:the\s+)?" + _WORKS + r")?|(?:summari[sz]e|survey|overview)(?:\s+(?:the|all)?\s*"
+    + _WORKS + r")?|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?" + _WORKS
+    + r"|what(?:'s|\s+is|\s+has|\s+have)\s+been\s+(?:done|published|written|proposed|studied)"
+    r"|what(?:'s|\s+is)\s+(?:there\s+)?(?:in|on)\s+(?:the|this|your|our)\s+(?:collection|corpus|library)"
+    r"|what\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+(?:have|hold|contain)"
+    r"|how\s+many\s+(?:papers|works|studies)"
+    r"|what\s+(?:does|do)\s+(?:this|the|your|our)\s+(?:collection|corpus|library)\s+(?:say|tell|know)"
+    r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work))"
+    # what follows the head up to the topic: "in the collection", "do we have", "deal with", "on", ...
+    r"(?:\s+(?:" + _HERE + r"|is there|are there|exist|exists|do (?:we|you) have|(?:we|you) have|deal|deals|"
+    r"dealing|are|is|focus|focuses|look|looks|looking|with|on|about|at|into|in|of|that|which|study|studies|address|"
+    r"addresses|discuss|discusses|cover|covers|investigate|investigates|explore|explores|propose|proposes|tackle|"
+    r"tackles|examine|examines|concern|concerns|the|any|approaches|methods)(?![\w']))*\s*",
     re.IGNORECASE,
 )
 
 
 def question_kind(question: str) -> str:
-    """``summary``, ``compare`` or ``answer`` for a question, from its wording."""
-    if _COMPARE.search(question) and not _OVERVIEW.search(question):
+    """``summary``, ``compare`` or ``answer`` for a question, from its wording. A question asking for one
+    quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
+    from assistant.extractive import _QUANTITY
+
+    if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _SINGULAR.match(question) and not (
+            _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
         return "compare"
-    if _OVERVIEW.search(question) and not _SINGULAR.search(question):
+    if _OVERVIEW.search(question) and (not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
         return "summary"
     return "answer"
 
@@ -68,8 +79,8 @@ def question_kind(question: str) -> str:
 def overview_topic(question: str) -> str:
     """The topic of an overview question: "Which papers in the collection deal with X?" -> "X"."""
     topic = _TOPIC_PREFIX.sub("", question, count=1).strip().rstrip("?.! ")
-    topic = re.sub(r"\s+(?:in|from)\s+(?:the|this|your)\s+(?:collection|corpus|library|index)$", "", topic,
-                   flags=re.IGNORECASE)
+    topic = re.sub(r"\s+(?:(?:in|from)\s+(?:the|this|your)\s+(?:collection|corpus|library|index)|(?:are|is)\s+covered|"
+                   r"(?:do|does)\s+(?:we|you)\s+have)$", "", topic, flags=re.IGNORECASE)
     return topic if len(topic) >= 3 else question.strip()
 
 
