@@ -163,6 +163,20 @@ class Assistant:
         window = context_window(self.settings, backend)
         packed = pack(question, result.hits, window, answer_tokens(self.settings, backend))
         t1 = time.perf_counter()
+        evidence: dict[str, dict[str, Any]] = {}
+        if backend != "extractive" and self.settings.evidence.evidence and kind != "compare":
+            from assistant.evidence import filter_packed
+
+            rated = packed.hits
+            packed, found = filter_packed(self, backend, question, packed, {s["paper_id"]: s.get("judgement", "relevant") for s in sources})
+            evidence = {rated[e.n - 1].paper_id: e.as_dict() for e in found}
+            if not packed.hits:
+                text = ABSTAIN_TEXT + " (the model judged none of the retrieved papers to answer it)"
+                yield text
+                yield Answer(answer=text, abstained=True, citations=[], sources=[dict(s, evidence=evidence.get(s["paper_id"])) for s in sources],
+                             notices=packed.notices, timings_ms={"retrieve": t_retrieve, "generate": (time.perf_counter() - t1) * 1000,
+                                                                 "total": (time.perf_counter() - t0) * 1000}, **base)
+                return
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         notices = list(packed.notices)
         rows = comparison_rows(self, question, packed.hits, packed.texts, backend) if kind == "compare" else []
@@ -189,7 +203,8 @@ class Assistant:
             notices.append(f"{len(checked.dropped_sentences)} sentence(s) no source supports were dropped")
         citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
         t_gen = (time.perf_counter() - t1) * 1000
-        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h) for h in packed.hits],
+        yield Answer(answer=checked.text, abstained=False, citations=citations,
+                     sources=[dict(_source(h), **({"evidence": evidence[h.paper_id]} if h.paper_id in evidence else {})) for h in packed.hits],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
                      dropped_sentences=checked.dropped_sentences, comparison=rows,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)

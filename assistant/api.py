@@ -41,7 +41,7 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
 
 
 def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
-    """Answer one question (kwargs: backend, k, mode, filters)."""
+    """Answer one question (kwargs: backend, k, mode, filters, kind: auto|answer|compare|summary)."""
     return get_assistant(settings).ask(question, **kwargs)
 
 
@@ -51,7 +51,7 @@ def stream(question: str, *, settings: Settings | None = None, **kwargs: Any) ->
 
 
 def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSession:
-    """A multi-turn conversation (kwargs: backend, k, mode, filters)."""
+    """A multi-turn conversation (kwargs: backend, k, mode, filters, kind)."""
     return ChatSession(assistant=get_assistant(settings), **kwargs)
 
 
