@@ -26,19 +26,20 @@ if TYPE_CHECKING:
     from assistant.answer import Assistant
     from assistant.prompts import PackedContext
 
-PROMPT = ("Question: {question}\n\nText:\n{text}\n\nDoes the text answer the question? Give a score from 0 (unrelated) "
-          "to 10 (answers it), then copy the sentence of the text that answers it.\nReply as:\nScore: <0-10>\n"
-          "Sentence: <sentence>")
-MAX_TEXT_CHARS = 1200  # per source: the answer of an abstract is in its sentences, not its length
-_SCORE = re.compile(r"(?:score|rating|relevance)\W{0,4}(\d+(?:\.\d+)?)(?:\s*/\s*10)?|^\W*(\d+(?:\.\d+)?)\s*(?:/\s*10)?\b",
+# Short, text first: SmolLM2-135M follows this form better than a question-first prompt with a reply
+# template (measured: with a template it answered "does not answer" for most papers that do).
+PROMPT = ("Text: {text}\n\nQuestion: {question}\n\nIs the text about the question? Reply with a score from 0 (no) "
+          "to 10 (yes) and the sentence of the text that answers it.")
+MAX_TEXT_CHARS = 900  # per source: the answer of an abstract is in its sentences, not its length
+_SCORE = re.compile(r"(?:score|rating|relevance|answer is)\W{0,4}(\d+(?:\.\d+)?)(?:\s*/\s*10)?|^\W*(\d+(?:\.\d+)?)\s*(?:/\s*10)?\b",
                     re.IGNORECASE | re.MULTILINE)
 _PASSAGE = re.compile(r"(?:sentence|passage|quote|evidence)\s*:\s*(.+)", re.IGNORECASE | re.DOTALL)
 # a reply with no number but a plain verdict still says something: small models often answer in words
-_NO = re.compile(r"\b(?:not|n't|no|never|cannot|unrelated|irrelevant)\b[^.]{0,40}?\b(?:answer|answers|relevant|related|"
-                 r"information|address|addresses|mention|mentions|contain|contains|discuss|discusses|explain|about)\b"
-                 r"|\bunrelated\b|\birrelevant\b", re.IGNORECASE)
-_YES = re.compile(r"\b(?:answers|provides|explains|describes|addresses|discusses|is relevant|directly|shows)\b",
-                  re.IGNORECASE)
+_NO = re.compile(r"^\W*no\b|\b(?:not|n't|never|cannot|unrelated|irrelevant)\b[^.]{0,40}?\b(?:answer|answers|relevant|"
+                 r"related|information|address|addresses|mention|mentions|contain|contains|discuss|discusses|explain|"
+                 r"about)\b|\bunrelated\b|\birrelevant\b", re.IGNORECASE)
+_YES = re.compile(r"^\W*yes\b|\b(?:answers|provides|explains|describes|addresses|discusses|is relevant|directly|shows|"
+                  r"is about)\b", re.IGNORECASE)
 VERDICT_SCORES = (1.0, 7.0)  # what a plain "does not answer" / "answers" verdict counts as
 PASSAGE_MATCH = 0.6  # share of a copied sentence's words a source sentence must hold to count as the passage
 

@@ -52,6 +52,7 @@ _ROLE_BONUS = {
     "identify": {"result": 0.10, "contribution": 0.25, "method": 0.08, "background": -0.25, "other": -1.0},
 }
 SECOND_MIN = 0.15  # a second sentence from the top source must match at least this share of the question
+ALT_MIN = 0.5  # score a sentence of the asked-for role needs to be quoted after the best-matching one
 
 
 def intent(question: str) -> str:
@@ -113,7 +114,9 @@ class SentencePicker:
             if quantity and kind != "other" and set(_NUMBER.findall(s)) - asked_numbers:
                 bonus += NUMBER_BONUS
             out.append((overlap + bonus - 0.01 * i, i, s, kind, overlap))
-        return sorted(out, key=lambda r: (-r[0], r[1]))
+        # never background or boilerplate when a sentence that says something about the question exists
+        return sorted(out, key=lambda r: (r[3] in ("background", "other") and any(
+            o[4] > 0 and o[3] not in ("background", "other") for o in out), -r[0], r[1]))
 
     def best_sentence(self, question: str, text: str) -> str | None:
         ranked = self.ranked(question, text)
@@ -133,6 +136,10 @@ class SentencePicker:
             second = ranked[1]  # "how much X, and how much Y?": the two best answering sentences
         elif topical is not best and topical[4] >= SECOND_MIN and topical[4] > best[4] and topical[3] not in ("background", "other"):
             second = topical
+        else:  # the best match names the work; the sentence of the asked-for kind says the answer
+            wanted = {"result": "result", "method": "method"}.get(intent(question))
+            if wanted and best[3] != wanted:
+                second = next((r for r in ranked[1:] if r[3] == wanted and r[0] >= ALT_MIN), None)
         return [r[2] for r in sorted((best, second) if second else (best,), key=lambda r: r[1])]
 
     def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None,
