@@ -19,7 +19,7 @@ import re
 from collections import Counter
 
 from assistant.roles import finding_score, role
-from assistant.text import content_words, split_sentences
+from assistant.text import content_words, numbers, split_sentences
 
 _HOW_WELL = re.compile(r"\bhow (?:much|many|well|often|large|big|fast|accurate|accurately|good|far|effective|"
                        r"significant)\b", re.IGNORECASE)
@@ -39,9 +39,10 @@ _IDENTIFY_Q = re.compile(r"\b(?:which|what) (?:paper|papers|work|works|study|stu
 _QUANTITY = re.compile(
     r"\bhow (?:many|much|few|often|large|big|fast|long|small)\b|\bby what (?:factor|margin|amount)\b|\bwhat "
     r"(?:fraction|share|proportion|percentage|percent|score|scores|accuracy|rate|pass@\w*|f1|bleu|auc|number|"
-    r"speedup|gain|improvement|reduction|error|size|win rate|success rate|mean|average|\w+ (?:score|rate|accuracy))\b",
+    r"speedup|gain|improvement|reduction|error|size|win rate|success rate|mean|average|map|\w+ (?:score|rate|accuracy))\b"
+    r"|\bwhat \S+(?: \S+)? (?:does|do|did|can|could|is|was)\b.*\b(?:reach|reaches|achieve|achieves|get|gets|obtain|"
+    r"obtains|attain|attains|score|scores|hit|hits)\b",
     re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MULTI_ASK = re.compile(r"\b(?:and|while|but) (?:how|what|which|by how|in how)\b|,\s*and\b.*\?$", re.IGNORECASE)
 NUMBER_BONUS = 0.3  # a quantity question prefers sentences stating numbers the question does not
 
@@ -101,7 +102,7 @@ class SentencePicker:
         total = sum(self.idf(w) for w in q)
         want = intent(question)
         quantity = bool(_QUANTITY.search(question))
-        asked_numbers = set(_NUMBER.findall(question))
+        asked_numbers = numbers(question)
         out = []
         for i, s in enumerate(sentences):
             if len(s) <= 30 or s.startswith("[instruction-like"):
@@ -111,7 +112,7 @@ class SentencePicker:
             bonus = _ROLE_BONUS[want][kind]
             if want == "result" and kind == "result":
                 bonus += 0.15 * finding_score(s, i, len(sentences))
-            if quantity and kind != "other" and set(_NUMBER.findall(s)) - asked_numbers:
+            if quantity and kind != "other" and numbers(s) - asked_numbers:
                 bonus += NUMBER_BONUS
             out.append((overlap + bonus - 0.01 * i, i, s, kind, overlap))
         # never background or boilerplate when a sentence that says something about the question exists
