@@ -49,10 +49,13 @@ class Answer:
     relevance: float = 0.0  # best dense cosine similarity among the sources
     coverage: float = 0.0  # IDF-weighted share of question words found in the best source
     status: str = "answered"  # answered | abstained | not_covered ("abstained" is true for both non-answers)
+    kind: str = "answer"  # answer | compare | summary (assistant.route)
+    comparison: list[dict[str, Any]] = field(default_factory=list)  # compare: rows {n, title, problem, method, result}
+    summary: Any = None  # summary: the assistant.summary.Summary behind the answer
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for c in data["citations"]:
+        for c in data["citations"] + ((data["summary"] or {}).get("citations") or []) + ((data["summary"] or {}).get("also_relevant") or []):
             c.pop("abstract", None)
         return data
 
@@ -118,22 +121,32 @@ class Assistant:
 
     def stream(self, question: str, *, backend: str | None = None, k: int | None = None, mode: str | None = None,
                filters: Filters | None = None, retrieval_query: str | None = None,
-               on_done: Callable[[Answer], None] | None = None, assume_relevant: bool = False) -> AnswerStream:
+               on_done: Callable[[Answer], None] | None = None, assume_relevant: bool = False,
+               kind: str | None = None, breadth: str | None = None) -> AnswerStream:
         """Answer ``question``; ``retrieval_query`` (a condensed follow-up) is what retrieval sees, if given.
 
         ``assume_relevant`` skips abstention when the user pointed at papers already found relevant
-        (a follow-up about "those" or "it"); an empty result still abstains.
+        (a follow-up about "those" or "it"); an empty result still abstains. ``kind`` forces the kind of
+        answer (``answer``, ``compare``, ``summary``); None or ``auto`` detects it (``assistant.route``);
+        ``breadth`` (narrow, normal, wide) applies when the answer is a summary.
         """
+        from assistant.route import resolve_kind, summary_steps
+
         question = self.check_question(question)
         backend = resolve_backend(self.settings, backend)
-        steps = self._run(question, backend, k, mode, filters, retrieval_query or question, assume_relevant)
+        kind = resolve_kind(question, kind)
+        if kind == "summary" and not self.retriever.authors_in(question):  # "show me the work by X" is a lookup
+            return AnswerStream(summary_steps(self, question, retrieval_query or question, backend, breadth), on_done)
+        steps = self._run(question, backend, k, mode, filters, retrieval_query or question, assume_relevant, kind)
         return AnswerStream(steps, on_done)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         return self.stream(question, **kwargs).result()
 
     def _run(self, question: str, backend: str, k: int | None, mode: str | None, filters: Filters | None,
-             query: str, assume_relevant: bool = False) -> Iterator[str | Answer]:
+             query: str, assume_relevant: bool = False, kind: str = "answer") -> Iterator[str | Answer]:
+        from assistant.compare import comparison_rows, pick_pair, rows_text
+
         t0 = time.perf_counter()
         problem = None if self.retriever.authors_in(query) else question_problem(query, self.picker)
         if problem:  # stop-words only, punctuation, another language: say so, never quote at random
@@ -141,31 +154,49 @@ class Assistant:
             yield Answer(question=question, answer=problem, abstained=True, citations=[], sources=[], backend=backend,
                          mode=mode or self.settings.retrieval.mode, status="abstained", notices=[problem])
             return
-        result = self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
+        result = pick_pair(self, query, k, mode, filters) if kind == "compare" else None
+        kind = "compare" if result is not None else "answer"
+        result = result or self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
         t_retrieve = (time.perf_counter() - t0) * 1000
         coverage = self.picker.coverage(query, [f"{h.paper.title} {' '.join(h.texts)}" for h in result.hits])
         base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
-                    coverage=round(coverage, 4))
+                    coverage=round(coverage, 4), kind=kind)
         judged = self.judge(query, result.hits, result.author_matched or assume_relevant)
         status = self.decide(judged)
+        sources = [_source(h, j) for h, j in judged]
         if status != "answered":
             text = ABSTAIN_TEXT if status == "abstained" else NOT_COVERED_TEXT.format(
                 titles="; ".join(f'"{h.paper.title}"' for h, j in judged if j[0] == LOOSE))
             yield text
-            yield Answer(answer=text, abstained=True, citations=[], sources=[_source(h, j) for h, j in judged], status=status,
+            yield Answer(answer=text, abstained=True, citations=[], sources=sources, status=status,
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
         usable = [h for h, j in judged if j[0] != IRRELEVANT]  # an irrelevant source is never quoted or cited
         window = context_window(self.settings, backend)
         packed = pack(question, usable, window, answer_tokens(self.settings, backend))
         t1 = time.perf_counter()
+        evidence: dict[str, dict[str, Any]] = {}
+        if backend != "extractive" and self.settings.evidence.evidence and kind != "compare":
+            from assistant.evidence import filter_packed
+
+            rated = packed.hits
+            packed, found = filter_packed(self, backend, question, packed, {s["paper_id"]: s.get("judgement", "relevant") for s in sources})
+            evidence = {rated[e.n - 1].paper_id: e.as_dict() for e in found}
+            if not packed.hits:
+                text = ABSTAIN_TEXT + " (the model judged none of the retrieved papers to answer it)"
+                yield text
+                yield Answer(answer=text, abstained=True, status="abstained", citations=[], sources=[dict(s, evidence=evidence.get(s["paper_id"])) for s in sources],
+                             notices=packed.notices, timings_ms={"retrieve": t_retrieve, "generate": (time.perf_counter() - t1) * 1000,
+                                                                 "total": (time.perf_counter() - t0) * 1000}, **base)
+                return
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         notices = list(packed.notices)
+        rows = comparison_rows(self, question, packed.hits, packed.texts, backend) if kind == "compare" else []
         if backend == "extractive":
-            raw = self._extract(question, packed)
+            raw = rows_text(rows) if rows else self._extract(question, packed)
             yield raw
         else:
-            system, user = build_messages(question, packed)
+            system, user = build_messages(question, packed, kind)
             usage["prompt_tokens"] = count_tokens(system) + count_tokens(user)
             raw = ""
             for delta in self._generate(backend, system, user):
@@ -175,13 +206,15 @@ class Assistant:
         raw, leaked = withhold_from_answer(raw)  # the guard: nothing instruction-like is ever shown
         if leaked:
             notices.append(f"{leaked} instruction-like sentence(s) were withheld from the answer")
-        checked = check_citations(raw, packed.texts, self.settings.answer.min_support)
+        # a quote is verbatim; generated sentences must add something to the question that a source backs
+        checked = check_citations(raw, packed.texts, self.settings.answer.min_support,
+                                  question=None if backend == "extractive" else question)
         if not checked.text:
             notices.append("the model's answer had no sentence the sources support; showing quoted sentences instead")
             checked = check_citations(self._extract(question, packed), packed.texts, self.settings.answer.min_support)
         if not checked.text:  # everything relevant was withheld or unsupported: abstain, never answer ""
             notices.append("nothing in the relevant sources could be quoted (instruction-like text is withheld)")
-            yield Answer(answer=ABSTAIN_TEXT, abstained=True, citations=[], sources=sources, notices=notices,
+            yield Answer(answer=ABSTAIN_TEXT, abstained=True, status="abstained", citations=[], sources=sources, notices=notices,
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
         if checked.removed_citations:
@@ -191,9 +224,11 @@ class Assistant:
         citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
         t_gen = (time.perf_counter() - t1) * 1000
         marks = {h.paper_id: j for h, j in judged}  # the sources are the packed relevant and loose ones, numbered [n]
-        yield Answer(answer=checked.text, abstained=False, citations=citations, sources=[_source(h, marks[h.paper_id]) for h in packed.hits],
+        yield Answer(answer=checked.text, abstained=False, citations=citations,
+                     sources=[dict(_source(h, marks[h.paper_id]), **({"evidence": evidence[h.paper_id]} if h.paper_id in evidence else {}))
+                              for h in packed.hits],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
-                     dropped_sentences=checked.dropped_sentences,
+                     dropped_sentences=checked.dropped_sentences, comparison=rows,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
 
     def _extract(self, question: str, packed: PackedContext) -> str:

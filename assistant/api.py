@@ -65,7 +65,7 @@ def backend_problem(backend: str, settings: Settings | None = None) -> str | Non
 
 
 def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
-    """Answer one question (kwargs: backend, k, mode, filters)."""
+    """Answer one question (kwargs: backend, k, mode, filters, kind: auto|answer|compare|summary)."""
     settings = settings or Settings()
     check_request(question, settings, kwargs.get("backend"))
     return get_assistant(settings).ask(question, **kwargs)
@@ -79,7 +79,7 @@ def stream(question: str, *, settings: Settings | None = None, **kwargs: Any) ->
 
 
 def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSession:
-    """A multi-turn conversation (kwargs: backend, k, mode, filters)."""
+    """A multi-turn conversation (kwargs: backend, k, mode, filters, kind)."""
     settings = settings or Settings()
     if kwargs.get("backend") is not None:
         resolve_backend(settings, kwargs["backend"])

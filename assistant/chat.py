@@ -47,6 +47,7 @@ class ChatSession:
     k: int | None = None
     mode: str | None = None
     filters: Filters | None = None
+    kind: str | None = None  # auto (None), answer, compare or summary: see assistant.route
     turns: list[Turn] = field(default_factory=list)
 
     def reset(self) -> None:
@@ -102,7 +103,8 @@ class ChatSession:
         return self.assistant.stream(
             question, backend=backend, k=overrides.get("k", self.k),
             mode=overrides.get("mode", self.mode), filters=filters, retrieval_query=query, on_done=remember,
-            assume_relevant=filters is not None and filters.paper_ids is not None,
+            assume_relevant=filters is not None and filters.paper_ids is not None, kind=overrides.get("kind", self.kind),
+            breadth=overrides.get("breadth"),
         )
 
     def ask(self, question: str, **overrides: Any) -> Answer:

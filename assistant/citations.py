@@ -3,6 +3,7 @@
 For each answer sentence: citations outside 1..n are removed and counted; cited sources that do not
 support the sentence lose the citation; a sentence left with no citation gets the best-supporting source
 attached (small models often forget to cite) or, if no source supports it, is dropped and counted.
+Support counts only the words a sentence adds to the question: restating the question proves nothing.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ class CheckedAnswer:
     dropped_sentences: list[str] = field(default_factory=list)
 
 
-def check_citations(answer: str, sources: list[str], min_support: float = MIN_SUPPORT) -> CheckedAnswer:
-    """``sources[i]`` is the text of source number i+1 as the model saw it."""
+def check_citations(answer: str, sources: list[str], min_support: float = MIN_SUPPORT,
+                    question: str | None = None) -> CheckedAnswer:
+    """``sources[i]`` is the text of source number i+1 as the model saw it. With ``question``, support
+    counts only a sentence's words beyond the question's own (``assistant.text.support``), so a sentence
+    that restates the question is dropped however well its words match a source."""
     kept: list[str] = []
     cited: list[int] = []
     result = CheckedAnswer(text="", cited=cited)
@@ -36,10 +40,10 @@ def check_citations(answer: str, sources: list[str], min_support: float = MIN_SU
         numbers = list(dict.fromkeys(citations_in(sentence)))
         valid = [n for n in numbers if 1 <= n <= len(sources)]
         result.removed_citations += len(numbers) - len(valid)
-        backed = [n for n in valid if support(body, sources[n - 1]) >= min_support]
+        backed = [n for n in valid if support(body, sources[n - 1], question) >= min_support]
         result.unsupported_citations += len(valid) - len(backed)
         if not backed:
-            scores = [support(body, s) for s in sources]
+            scores = [support(body, s, question) for s in sources]
             best = max(range(len(sources)), key=scores.__getitem__, default=None)
             if best is None or scores[best] < min_support:
                 result.dropped_sentences.append(body)

@@ -1,9 +1,15 @@
-"""The extractive backend: no language model, just the best sentence of each retrieved abstract.
+"""The extractive backend: no language model, just the sentences of each retrieved abstract that answer.
 
-Each source's sentences are scored by IDF-weighted overlap with the question's content words, with a
-small bonus for the sentence that states the contribution ("we propose ..."), and the top one is quoted
-with its citation. Deterministic, fast, and faithful by construction: every sentence is a verbatim
-quote of the abstract it cites.
+Each sentence is scored by IDF-weighted overlap with the question's content words (as a share of the
+question's weight) plus a bonus for the role the question asks for (``assistant.roles``):
+  - what / how much / how well / whether / which score -> the *result* ("achieves 65.9%", "we find");
+  - how (by what means) -> the *method*;
+  - which paper / is there / what is X -> the *contribution* ("we propose X"), then the result.
+Background sentences ("Recent advances in ...") are never quoted when the abstract has a better one.
+For the top source, when the sentence that matches the question best is not the kind of sentence the
+question asks for (the contribution matches "the method that does X", the number is two sentences
+later), both are quoted, in abstract order. Deterministic, fast, and faithful by construction: every
+sentence is a verbatim quote of the abstract it cites.
 """
 
 from __future__ import annotations
@@ -12,9 +18,57 @@ import math
 import re
 from collections import Counter
 
-from assistant.text import content_words, split_sentences
+from assistant.roles import finding_score, role
+from assistant.text import content_words, numbers, split_sentences
 
-_CONTRIBUTION = re.compile(r"\b(we (propose|introduce|present|develop|study|show)|this (paper|work))\b", re.IGNORECASE)
+_HOW_WELL = re.compile(r"\bhow (?:much|many|well|often|large|big|fast|accurate|accurately|good|far|effective|"
+                       r"significant)\b", re.IGNORECASE)
+_HOW = re.compile(r"\bhow\b|\bin what way\b|\bby what means\b|\bwhat (?:technique|mechanism|strategy|procedure)\b",
+                  re.IGNORECASE)
+_RESULT_Q = re.compile(
+    r"\b(?:score|scores|accuracy|rate|rates|percent|percentage|%|how much|how many|how well|count|number of|"
+    r"result|results|find|finds|found|findings|show|shows|showed|achieve|achieves|achieved|reach|reaches|"
+    r"outperform|outperforms|improve|improves|improvement|gain|gains|speedup|faster|reduce|reduces|reduction|"
+    r"better|worse|compare|error|perplexity|f1|bleu|auc|mAP|win rate|success|effect|effects|impact|conclude|"
+    r"conclusion|lower|higher|increase|decrease|performance|perform|performs)\b|^\s*(?:does|do|did|is|are|can|"
+    r"could|was|were|has|have|whether)\b", re.IGNORECASE)
+_IDENTIFY_Q = re.compile(r"\b(?:which|what) (?:paper|papers|work|works|study|studies|article|method|approach|"
+                         r"framework|model|system|benchmark|dataset|technique|algorithm)\b|\bis there\b|\bare there\b"
+                         r"|^\s*what (?:is|are)\b|\banyone\b|\bany (?:paper|work)\b", re.IGNORECASE)
+
+_QUANTITY = re.compile(
+    r"\bhow (?:many|much|few|often|large|big|fast|long|small)\b|\bby what (?:factor|margin|amount)\b|\bwhat "
+    r"(?:fraction|share|proportion|percentage|percent|score|scores|accuracy|rate|pass@\w*|f1|bleu|auc|number|"
+    r"speedup|gain|improvement|reduction|error|size|win rate|success rate|mean|average|map|\w+ (?:score|rate|accuracy))\b"
+    r"|\bwhat \S+(?: \S+)? (?:does|do|did|can|could|is|was)\b.*\b(?:reach|reaches|achieve|achieves|get|gets|obtain|"
+    r"obtains|attain|attains|score|scores|hit|hits)\b",
+    re.IGNORECASE)
+_MULTI_ASK = re.compile(r"\b(?:and|while|but) (?:how|what|which|by how|in how)\b|,\s*and\b.*\?$", re.IGNORECASE)
+NUMBER_BONUS = 0.3  # a quantity question prefers sentences stating numbers the question does not
+
+# bonus (in shares of the question's weight) for each role, by what the question asks for
+_ROLE_BONUS = {
+    "result": {"result": 0.35, "contribution": 0.12, "method": 0.05, "background": -0.25, "other": -1.0},
+    "method": {"result": 0.08, "contribution": 0.15, "method": 0.30, "background": -0.25, "other": -1.0},
+    "identify": {"result": 0.10, "contribution": 0.25, "method": 0.08, "background": -0.25, "other": -1.0},
+}
+SECOND_MIN = 0.15  # a second sentence from the top source must match at least this share of the question
+ALT_MIN = 0.5  # score a sentence of the asked-for role needs to be quoted after the best-matching one
+
+
+def intent(question: str) -> str:
+    """What the question asks for: ``result``, ``method`` or ``identify`` (which paper / what is X)."""
+    if _HOW_WELL.search(question):
+        return "result"
+    if _HOW.search(question):
+        return "method"
+    if _IDENTIFY_Q.search(question) and not re.search(r"\b(?:score|accuracy|rate|percent|how much|how many|"
+                                                      r"find|found|achieve|achieves|result|results)\b", question,
+                                                      re.IGNORECASE):
+        return "identify"
+    if _RESULT_Q.search(question):
+        return "result"
+    return "identify"
 
 
 class SentencePicker:
@@ -38,25 +92,63 @@ class SentencePicker:
             return 0.0
         return max((sum(self.idf(w) for w in q & content_words(t)) / total for t in texts), default=0.0)
 
-    def score(self, question_words: set[str], sentence: str, position: int) -> float:
-        words = content_words(sentence)
-        overlap = sum(self.idf(w) for w in question_words & words)
-        bonus = 0.5 if _CONTRIBUTION.search(sentence) else 0.0
-        return overlap + bonus - 0.05 * position
+    def _overlap(self, q: set[str], total: float, sentence: str) -> float:
+        return sum(self.idf(w) for w in q & content_words(sentence)) / total if total else 0.0
 
-    def best_sentence(self, question: str, text: str) -> str | None:
+    def ranked(self, question: str, text: str) -> list[tuple[float, int, str, str, float]]:
+        """(score, position, sentence, role, overlap) for the abstract's quotable sentences, best first."""
         from assistant.prompts import REDACTED, redact_instructions  # never quote an instruction-like sentence
 
-        kept = (s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0]))
-        sentences = [s for s in kept if len(s) > 30]
-        if not sentences:
-            return None
+        sentences = [s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0])]
         q = content_words(question)
-        return max(enumerate(sentences), key=lambda p: self.score(q, p[1], p[0]))[1]
+        total = sum(self.idf(w) for w in q)
+        want = intent(question)
+        quantity = bool(_QUANTITY.search(question))
+        asked_numbers = numbers(question)
+        out = []
+        for i, s in enumerate(sentences):
+            if len(s) <= 30:
+                continue
+            kind = role(s, i, len(sentences))
+            overlap = self._overlap(q, total, s)
+            bonus = _ROLE_BONUS[want][kind]
+            if want == "result" and kind == "result":
+                bonus += 0.15 * finding_score(s, i, len(sentences))
+            if quantity and kind != "other" and numbers(s) - asked_numbers:
+                bonus += NUMBER_BONUS
+            out.append((overlap + bonus - 0.01 * i, i, s, kind, overlap))
+        # never background or boilerplate when a sentence that says something about the question exists
+        return sorted(out, key=lambda r: (r[3] in ("background", "other") and any(
+            o[4] > 0 and o[3] not in ("background", "other") for o in out), -r[0], r[1]))
+
+    def best_sentence(self, question: str, text: str) -> str | None:
+        ranked = self.ranked(question, text)
+        return ranked[0][2] if ranked else None
+
+    def best_sentences(self, question: str, text: str) -> list[str]:
+        """The answering sentence, preceded (in abstract order) by the one that matches the question best
+        when that one is a different sentence the answer needs: the contribution that names what the
+        question describes, when the result or method sentence alone would not say which work it is."""
+        ranked = self.ranked(question, text)
+        if not ranked:
+            return []
+        best = ranked[0]
+        topical = max(ranked, key=lambda r: (r[4], -r[1]))
+        second = None
+        if _MULTI_ASK.search(question) and len(ranked) > 1 and ranked[1][3] not in ("background", "other"):
+            second = ranked[1]  # "how much X, and how much Y?": the two best answering sentences
+        elif topical is not best and topical[4] >= SECOND_MIN and topical[4] > best[4] and topical[3] not in ("background", "other"):
+            second = topical
+        else:  # the best match names the work; the sentence of the asked-for kind says the answer
+            wanted = {"result": "result", "method": "method"}.get(intent(question))
+            if wanted and best[3] != wanted:
+                second = next((r for r in ranked[1:] if r[3] == wanted and r[0] >= ALT_MIN), None)
+        return [r[2] for r in sorted((best, second) if second else (best,), key=lambda r: r[1])]
 
     def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None,
                 dense_floor: float = 0.0) -> str:
-        """One quoted sentence per relevant source (at most ``limit``), each cited [n].
+        """The top source's answering sentence(s) and one sentence per other relevant source (at most
+        ``limit`` sources), each cited [n].
 
         The top source is always quoted; a later one only when it is nearly as relevant, by keyword
         coverage (half the top source's) or embedding similarity (85% of the best, and only when the best
@@ -69,14 +161,17 @@ class SentencePicker:
         covers = [self.coverage(question, [t]) for t in texts]
         best_dense = max((d for d in dense if d is not None), default=0.0)
         parts = []
+        quoted = 0
         for n, text in enumerate(texts, start=1):
-            if len(parts) >= limit:
+            if quoted >= limit:
                 break
             near_dense = best_dense >= dense_floor and (dense[n - 1] or 0.0) >= 0.85 * best_dense > 0
             near = covers[n - 1] >= max(0.3, 0.5 * covers[0]) or near_dense
             if n > 1 and not near:
                 continue
-            sentence = self.best_sentence(question, text)
-            if sentence:
-                parts.append(cite(sentence, [n]))
+            sentences = self.best_sentences(question, text) if n == 1 else [self.best_sentence(question, text)]
+            sentences = [s for s in sentences if s]
+            if sentences:
+                parts.extend(cite(s, [n]) for s in sentences)
+                quoted += 1
         return " ".join(parts)

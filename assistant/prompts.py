@@ -122,13 +122,22 @@ def format_source(n: int, hit: PaperHit, text: str) -> str:
     return f'<source id="{n}" title="{_fence(p.title)}"{f" meta={_fence(meta)!r}" if meta else ""}>\n{_fence(text)}\n</source>'
 
 
-def user_prompt(question: str, sources: str) -> str:
-    return f"Sources:\n{sources}\n\nQuestion: {question}\nAnswer in 2-4 sentences, citing sources as [n]."
+INSTRUCTIONS = {
+    "answer": "Answer in 2-4 sentences. State the specific finding that answers the question, with its numbers "
+              "(scores, rates, counts) and names as the source gives them; for a how-question, the method. "
+              "Do not restate the question or describe the background. Cite sources as [n].",
+    "compare": "Compare sources [1] and [2] in 2-4 sentences: for each, the problem, the method and the result "
+               "with its numbers, then how they differ. Cite sources as [n].",
+}
+
+
+def user_prompt(question: str, sources: str, kind: str = "answer") -> str:
+    return f"Sources:\n{sources}\n\nQuestion: {question}\n{INSTRUCTIONS.get(kind, INSTRUCTIONS['answer'])}"
 
 
 def pack(question: str, hits: list[PaperHit], window: int, answer_tokens: int) -> PackedContext:
     """Fit sources in rank order; truncate the one that straddles the budget, drop the rest (lowest-ranked)."""
-    budget = window - answer_tokens - _MARGIN - count_tokens(SYSTEM_PROMPT) - count_tokens(user_prompt(question, ""))
+    budget = window - answer_tokens - _MARGIN - count_tokens(SYSTEM_PROMPT) - max(count_tokens(user_prompt(question, "", k)) for k in INSTRUCTIONS)
     if budget <= 0:
         raise PapersError(
             f"the question is {count_tokens(question)} tokens, too long for this model's {window}-token window; shorten it"
@@ -165,6 +174,6 @@ def _truncate(text: str, tokens: int) -> str:
     return enc.decode(enc.encode(text)[: max(tokens, 0)]) + " …"
 
 
-def build_messages(question: str, packed: PackedContext) -> tuple[str, str]:
+def build_messages(question: str, packed: PackedContext, kind: str = "answer") -> tuple[str, str]:
     sources = "\n".join(format_source(i + 1, h, t) for i, (h, t) in enumerate(zip(packed.hits, packed.texts)))
-    return SYSTEM_PROMPT, user_prompt(question, sources)
+    return SYSTEM_PROMPT, user_prompt(question, sources, kind)

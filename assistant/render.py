@@ -14,7 +14,14 @@ def byline(c: Citation) -> str:
 
 
 def answer_markdown(answer: Answer) -> str:
+    """The answer as Markdown: a summary renders as its themes, a comparison adds its table."""
+    if getattr(answer, "kind", "answer") == "summary" and answer.summary is not None:
+        return answer.summary.markdown()
     lines = [answer.answer]
+    if getattr(answer, "comparison", None):
+        from assistant.compare import rows_markdown
+
+        lines += ["", rows_markdown(answer.comparison)]
     if answer.citations:
         lines += ["", "Sources:"]
         for c in answer.citations:

@@ -16,6 +16,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d+\](?:\s*\[\d+\])*)?\s+(?=[A-Z0
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|cf|Fig|Eq|approx|resp)\.$", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+")
 _CITE = re.compile(r"\s*\[(\d+)\]")
+_NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*(?:\s*%)?")
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
@@ -62,12 +63,34 @@ def content_words(text: str) -> set[str]:
     return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2}
 
 
-def support(sentence: str, source: str) -> float:
-    """Share of the sentence's content words that the source contains (0 when the sentence has none)."""
-    words = content_words(strip_citations(sentence))
+def support(sentence: str, source: str, question: str | None = None) -> float:
+    """Share of the sentence's content words that the source contains (0 when the sentence has none).
+
+    With ``question``, only the words beyond the question's own count: a sentence that merely restates
+    the question ("X is a method for Y", asked "Which method does Y?") says nothing the source backs, so
+    it scores 0 even when the source contains every word of it. A figure (two or more digits, a decimal
+    or a percentage) the source does not state makes the support 0: an invented number is never backed."""
+    body = strip_citations(sentence)
+    if numbers(body) - numbers(source) - (numbers(question) if question else set()):
+        return 0.0
+    words = content_words(body)
+    if question:
+        words -= content_words(question)
     if not words:
         return 0.0
     return len(words & content_words(source)) / len(words)
+
+
+def numbers(text: str) -> set[str]:
+    """The figures a text states, normalised ("17,000" -> "17000", "65.9 %" -> "65.9%"); single digits
+    are left out (they are often enumerations or spelled out elsewhere)."""
+    out = set()
+    for raw in _NUMBER.findall(text.replace("\\%", "%")):
+        value = re.sub(r"\s+", "", raw)
+        value = re.sub(r"(?<=\d),(?=\d{3})", "", value).rstrip(".,")
+        if len(value.rstrip("%")) >= 2 or value.endswith("%"):
+            out.add(value.rstrip("%"))
+    return out
 
 
 def citations_in(sentence: str) -> list[int]:

@@ -140,6 +140,19 @@ class LLMSettings(BaseSettings):
     max_retries: int = Field(3, ge=0, le=10, description="Retries with backoff for transient server errors.")
 
 
+class EvidenceSettings(BaseSettings):
+    """Evidence first (LLM backends): the model rates each source before the answer is written."""
+
+    model_config = _group_config()
+
+    evidence: bool = Field(
+        True, description="LLM backends rate each source 0-10 and extract its answering sentence first; low-rated sources are dropped."
+    )
+    evidence_min_score: float = Field(
+        5.0, ge=0.0, le=10.0, description="Sources the LLM rates below this (0-10) are dropped before answering; none left abstains."
+    )
+
+
 class UISettings(BaseSettings):
     """The Streamlit app."""
 
@@ -170,6 +183,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answer options.")
     summary: SummarySettings = Field(default_factory=SummarySettings, description="Subfield summary options.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM backend options.")
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings, description="Evidence-first options for LLM backends.")
     ui: UISettings = Field(default_factory=UISettings, description="UI options.")
     eval: EvalSettings = Field(default_factory=EvalSettings, description="Eval harness options.")
 

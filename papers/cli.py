@@ -165,7 +165,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     _ensure_index(args, settings)
     from assistant.api import ask
 
-    answer = ask(args.question, settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args))
+    answer = ask(args.question, settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args),
+                 kind=args.kind)
     _print_answer(answer, args.json)
     return 0
 
@@ -189,7 +190,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     _ensure_index(args, settings)
     from assistant.api import chat_session
 
-    session = chat_session(settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args))
+    session = chat_session(settings=settings, backend=args.backend, k=args.k, mode=args.mode, filters=_filters(args),
+                           kind=args.kind)
     if not args.json:
         print("Ask about the papers. Empty line or Ctrl-D to quit; /reset starts over.")
     while True:
@@ -293,6 +295,8 @@ def _retrieval_args(p: argparse.ArgumentParser, backend: bool = False) -> None:
     p.add_argument("--source", default=None, help="only papers from a source file containing this text")
     if backend:
         p.add_argument("--backend", default=None, help="openai, local or extractive (default: PAPERS_LLM, auto)")
+        p.add_argument("--kind", choices=["auto", "answer", "compare", "summary"], default="auto",
+                       help="answer, side-by-side comparison or subfield summary (default: auto, from the question)")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -67,7 +67,7 @@ def test_question_longer_than_the_window_is_refused(real_settings):
 
 def test_openai_backend_streams_from_a_real_compatible_server(real_settings, llama_server):
     settings = real_settings(PAPERS_OPENAI_BASE_URL=llama_server, PAPERS_LLM_MODEL="smollm2", PAPERS_CONTEXT_WINDOW="2048")
-    stream = assistant.stream("Which papers study process reward models?", settings=settings, backend="openai")
+    stream = assistant.stream("Which papers study process reward models?", settings=settings, backend="openai", kind="answer")
     deltas = list(stream)
     assert len(deltas) > 3
     answer = stream.answer

@@ -62,7 +62,7 @@ def test_followup_uses_the_conversation(app_env):
 
 def test_summary_mode_renders_themes_with_citations(app_env):
     at = chat_app()
-    at.sidebar.toggle(key="summary_mode").set_value(True)
+    at.sidebar.selectbox(key="answer_kind").set_value("summary")
     at.chat_input[0].set_value("process reward models").run()
     text = at.chat_message[1].markdown[0].value
     assert "themes" in text and "[1]" in text
@@ -71,10 +71,33 @@ def test_summary_mode_renders_themes_with_citations(app_env):
 
 def test_summary_mode_shows_a_side_by_side_table_per_small_theme(app_env):
     at = chat_app()
-    at.sidebar.toggle(key="summary_mode").set_value(True)
+    at.sidebar.selectbox(key="answer_kind").set_value("summary")
     at.chat_input[0].set_value("knowledge distillation with logits").run()
     assert not at.exception and len(at.table) >= 1
     assert list(at.table[0].value.columns) == ["paper", "problem", "method", "key result"]
+
+
+def test_overview_question_in_chat_is_answered_as_a_summary(app_env):
+    at = chat_app()  # answer kind left on auto
+    at.chat_input[0].set_value("Which papers in the collection deal with picking training data for instruction tuning?").run()
+    answer = at.session_state.chat.turns[-1].answer
+    assert answer.kind == "summary" and len(answer.citations) >= 2
+    assert "themes" in at.chat_message[1].markdown[0].value
+
+
+def test_comparison_question_renders_a_side_by_side_table(app_env):
+    at = chat_app()
+    at.chat_input[0].set_value("Compare the Kalman-filter optimizer with the optimal transport data selection method").run()
+    table = next(m.value for m in at.chat_message[1].markdown if "papers-compare" in m.value)
+    assert "<th>Method</th>" in table and "KOALA++" in table and "TAROT" in table
+    assert "[1]" in table and "[2]" in table  # every cell is a cited quote
+
+
+def test_source_cards_show_how_the_source_was_judged(app_env):
+    at = chat_app()
+    at.chat_input[0].set_value("What is KOALA++?").run()
+    badges = [m.value for m in at.chat_message[1].markdown if "Judged relevant" in m.value or "Loosely related" in m.value]
+    assert len(badges) == len(at.expander) >= 1
 
 
 def test_misconfigured_backend_shows_an_error_and_keeps_the_conversation(app_env, monkeypatch):

@@ -71,6 +71,12 @@ def test_chat_in_a_real_browser_streams_an_answer_and_opens_a_source(ui_server):
         expect(card.locator("mark").first).to_be_visible(timeout=30_000)  # the cited sentence, highlighted
         page.wait_for_timeout(800)  # let the expander finish opening before the screenshot
         page.screenshot(path=str(ARTIFACTS / "ui-chat.png"), full_page=True)
+        box.fill("How does the Kalman-filter optimizer differ from the optimal transport data selection method?")
+        box.press("Enter")
+        table = page.locator("table.papers-compare")  # a comparison gets its side-by-side table
+        expect(table).to_be_visible(timeout=120_000)
+        expect(table).to_contain_text("KOALA++")
+        expect(table).to_contain_text("TAROT")
         browser.close()
     assert (ARTIFACTS / "ui-chat.png").stat().st_size > 10_000
 

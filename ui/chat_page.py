@@ -13,6 +13,11 @@ from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready
 from ui.summary_view import render_summary, summary_turn
 
 BACKENDS = ["auto", "extractive", "local", "openai"]
+KINDS = ["auto", "answer", "compare", "summary"]
+KIND_HELP = ("auto = from the question: \"compare A and B\" gets a side-by-side table, \"which papers deal with X?\" "
+             "a theme-by-theme summary of every relevant paper; or force one")
+JUDGEMENT = {"relevant": ("Judged relevant", "green", ":material/check_circle:"),
+             "loose": ("Loosely related", "orange", ":material/help:")}
 
 
 def sidebar() -> dict:
@@ -33,8 +38,7 @@ def sidebar() -> dict:
         k = st.slider("Sources", 1, 10, s.retrieval.top_k, key="k")
         years = st.slider("Years", 2010, 2026, (2010, 2026), key="years")
         author = st.text_input("Author contains", key="author")
-        summary_mode = st.toggle("Summarize a subfield", key="summary_mode",
-                                 help="A theme-by-theme summary of every relevant paper, all cited")
+        kind = st.selectbox("Answer as", KINDS, key="answer_kind", help=KIND_HELP)
         breadth = st.select_slider("Summary breadth", ["narrow", "normal", "wide"], value=s.summary.summary_breadth,
                                    key="breadth", help="narrow: only the closest papers; wide: also those that touch the topic")
         col1, col2 = st.columns(2)
@@ -52,8 +56,7 @@ def sidebar() -> dict:
     filters = Filters(year_from=years[0] if years[0] > 2010 else None, year_to=years[1] if years[1] < 2026 else None,
                       author=author or None)
     return {"backend": None if backend == "auto" else backend, "mode": mode, "k": k,
-            "filters": filters if filters.active() else None, "summary_mode": summary_mode,
-            "breadth": breadth}
+            "filters": filters if filters.active() else None, "kind": kind, "breadth": breadth}
 
 
 def export(turns: list[dict]) -> str:
@@ -76,11 +79,33 @@ def highlighted_abstract(abstract: str, cited_sentences: list[str]) -> str:
 def render_sources(citations: list[dict], answer_text: str) -> None:
     for c in citations:
         said = [strip_citations(s).rstrip(".") for s in split_sentences(answer_text) if f"[{c['n']}]" in s]
-        with st.expander(f"[{c['n']}] {md_escape(c['title'])}"):
+        label, color, icon = JUDGEMENT.get(c.get("judgement") or "relevant", JUDGEMENT["loose"])
+        with st.expander(f"[{c['n']}] {md_escape(c['title'])}", icon=icon):
+            st.badge(label, color=color)
             meta = " · ".join(x for x in (", ".join(c["authors"]), c.get("date") or "") if x)
             if meta:
                 st.caption(md_escape(meta))
             st.markdown(highlighted_abstract(c["abstract"], said), unsafe_allow_html=True)
+
+
+def comparison_table(rows: list[dict]) -> str:
+    """The comparison as an escaped HTML table (cells are corpus text, so never markup)."""
+    head = "".join(f"<th>{h}</th>" for h in ("Paper", "Problem", "Method", "Result"))
+    body = "".join(
+        "<tr>" + f"<td><b>[{r['n']}]</b> {html_escape(r['title'])}</td>"
+        + "".join(f"<td>{html_escape(r[c]) or '—'}</td>" for c in ("problem", "method", "result")) + "</tr>"
+        for r in rows)
+    return (f'<table class="papers-compare" style="width:100%;font-size:0.85em;border-collapse:collapse">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def render_not_covered(turn: dict) -> None:
+    """Only loosely related papers: say so, list their titles, and quote none of their sentences."""
+    with st.container(border=True):
+        st.markdown("**:material/travel_explore: Not directly covered.** No paper in the corpus answers this; "
+                    "the closest papers are:")
+        for c in turn.get("closest", []):
+            st.markdown(f"- {md_escape(c)}")
 
 
 def render_turn(turn: dict) -> None:
@@ -89,6 +114,8 @@ def render_turn(turn: dict) -> None:
     with st.chat_message("assistant"):
         if turn.get("error"):
             st.error(turn["error"])
+        elif turn.get("status") == "not_covered":
+            render_not_covered(turn)
         elif turn["abstained"]:
             st.warning(f"**No answer in the corpus.** {md_escape(turn['text'])}", icon=":material/search_off:")
         else:
@@ -96,13 +123,19 @@ def render_turn(turn: dict) -> None:
                 render_summary(turn)
             else:
                 st.markdown(md_answer(turn["text"]))
+            if turn.get("comparison"):
+                with st.container(border=True):
+                    st.markdown("**:material/compare_arrows: Side by side**")
+                    st.markdown(comparison_table(turn["comparison"]), unsafe_allow_html=True)
             for n in turn.get("notices", []):
                 st.caption(f"note: {md_escape(n)}")
             render_sources(turn["citations"], turn["raw_text"])
 
 
-def citation_dicts(citations) -> list[dict]:
-    return [{"n": c.n, "title": c.title, "authors": c.authors, "date": c.date, "abstract": c.abstract} for c in citations]
+def citation_dicts(citations, sources: list[dict] | None = None) -> list[dict]:
+    judged = {s.get("paper_id"): s.get("judgement") for s in sources or []}
+    return [{"n": c.n, "title": c.title, "authors": c.authors, "date": c.date, "abstract": c.abstract,
+             "judgement": judged.get(c.paper_id)} for c in citations]
 
 
 def ask(question: str, opts: dict) -> dict:
@@ -112,14 +145,8 @@ def ask(question: str, opts: dict) -> dict:
         st.session_state.chat = assistant.chat_session(settings=s)
     chat = st.session_state.chat
     chat.filters = opts["filters"]
-    if opts["summary_mode"]:
-        stream = assistant.summarize_stream(question, settings=s, backend=opts["backend"], breadth=opts["breadth"])
-        placeholder = st.empty()
-        with placeholder.container():
-            st.write_stream(stream)
-        placeholder.empty()  # replaced by the summary with its tables below
-        return summary_turn(question, stream.summary, citation_dicts(stream.summary.citations))
-    stream = chat.stream(question, backend=opts["backend"], k=opts["k"], mode=opts["mode"])
+    stream = chat.stream(question, backend=opts["backend"], k=opts["k"], mode=opts["mode"], kind=opts["kind"],
+                         breadth=opts["breadth"])
     placeholder = st.empty()
     with placeholder.container():
         st.write_stream(stream)
@@ -127,8 +154,14 @@ def ask(question: str, opts: dict) -> dict:
     answer = stream.answer
     from assistant.render import answer_markdown
 
-    return {"question": question, "abstained": answer.abstained, "text": answer.answer, "raw_text": answer.answer,
-            "citations": citation_dicts(answer.citations), "notices": answer.notices, "markdown": answer_markdown(answer)}
+    turn = {"question": question, "abstained": answer.abstained, "status": getattr(answer, "status", None),
+            "text": answer.answer, "raw_text": answer.answer, "citations": citation_dicts(answer.citations, answer.sources),
+            "notices": answer.notices, "markdown": answer_markdown(answer), "comparison": answer.comparison,
+            "closest": [src["title"] for src in answer.sources if src.get("judgement") == "loose"]
+            or [src["title"] for src in answer.sources]}
+    if answer.kind == "summary" and not answer.abstained:  # drawn with its themes and tables (ui.summary_view)
+        return summary_turn(question, answer.summary, citation_dicts(answer.citations, answer.sources))
+    return turn
 
 
 def main() -> None:

@@ -1,0 +1,115 @@
+"""What kind of answer a question wants: a direct answer, a side-by-side comparison, or a subfield summary.
+
+Detected from the wording alone (deterministic, microseconds), so the CLI, the UI, the HTTP API and the
+evals route the same way; the caller can force a kind (``kind=`` on ``ask``/``stream``/``ChatSession``).
+  ``summary``  "which papers in the collection deal with X?", "what work is there on X?", "give me an
+               overview of X", "summarize the research on X", "list the papers about X".
+  ``compare``  "compare A and B", "how does A differ from B?", "A versus B", "what do A and B have in
+               common?", where A and B describe two works.
+  ``answer``   everything else.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+KINDS = ("auto", "answer", "compare", "summary")
+
+_WORKS = r"(?:papers|works|articles|studies|publications|research|literature|work)"
+_HERE = r"(?:in|from)\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index|database)|\bhere\b|\b(?:we|you)\s+have\b"
+_OVERVIEW = re.compile(
+    r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
+    r"(?:which|what)\s+(?:other\s+)?(?:papers|articles|studies|publications)\b"
+    r"|(?:which|what)\s+(?:research|works|work)\b(?!\s+(?:best|well|better)\b)(?=.*(?:" + _HERE + r"|\b(?:on|about)\b))"
+    r"|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|list|rundown)\b"
+    r"|(?:summari[sz]e|survey|overview)\b"
+    r"|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"\b"
+    r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?" + _WORKS + r"\b"
+    r"|what(?:'s|\s+is|\s+has|\s+have)\s+been\s+(?:done|published|written|proposed|studied)\b"
+    r"|what(?:'s|\s+is)\s+(?:there\s+)?(?:in|on)\s+(?:the|this|your|our)\s+(?:collection|corpus|library)\b"
+    r"|what\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+(?:have|hold|contain)\b"
+    r"|how\s+many\s+(?:papers|works|studies)\b"
+    r"|what\s+(?:does|do)\s+(?:this|the|your|our)\s+(?:collection|corpus|library)\s+(?:say|tell|know)\b"
+    r"|.*\b(?:are|is)\s+covered\b"
+    r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work)\b)",
+    re.IGNORECASE,
+)
+# "which papers ..." that ask for one finding of one work are not overviews
+_SINGULAR = re.compile(r"^\s*(?:which|what)\s+(?:paper|work|article|study|method)\b", re.IGNORECASE)
+_COMPARE = re.compile(
+    r"\b(?:compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ from|differs from|"
+    r"differences? between|distinguish(?:es)? between|in common|similarities between|relate to each other)\b"
+    r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|difference|differences)\b",
+    re.IGNORECASE,
+)
+_TOPIC_PREFIX = re.compile(
+    r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
+    r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|"
+    r"list|rundown)\s+(?:of|on|about)(?:\s+(?:the\s+)?" + _WORKS + r")?|(?:summari[sz]e|survey|overview)(?:\s+(?:the|all)?\s*"
+    + _WORKS + r")?|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?" + _WORKS
+    + r"|what(?:'s|\s+is|\s+has|\s+have)\s+been\s+(?:done|published|written|proposed|studied)"
+    r"|what(?:'s|\s+is)\s+(?:there\s+)?(?:in|on)\s+(?:the|this|your|our)\s+(?:collection|corpus|library)"
+    r"|what\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+(?:have|hold|contain)"
+    r"|how\s+many\s+(?:papers|works|studies)"
+    r"|what\s+(?:does|do)\s+(?:this|the|your|our)\s+(?:collection|corpus|library)\s+(?:say|tell|know)"
+    r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work))"
+    # what follows the head up to the topic: "in the collection", "do we have", "deal with", "on", ...
+    r"(?:\s+(?:" + _HERE + r"|is there|are there|exist|exists|do (?:we|you) have|(?:we|you) have|deal|deals|"
+    r"dealing|are|is|focus|focuses|look|looks|looking|with|on|about|at|into|in|of|that|which|study|studies|address|"
+    r"addresses|discuss|discusses|cover|covers|investigate|investigates|explore|explores|propose|proposes|tackle|"
+    r"tackles|examine|examines|concern|concerns|the|any|approaches|methods)(?![\w']))*\s*",
+    re.IGNORECASE,
+)
+
+
+def question_kind(question: str) -> str:
+    """``summary``, ``compare`` or ``answer`` for a question, from its wording. A question asking for one
+    quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
+    from assistant.extractive import _QUANTITY
+
+    if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _SINGULAR.match(question) and not (
+            _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
+        return "compare"
+    if _OVERVIEW.search(question) and (not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
+        return "summary"
+    return "answer"
+
+
+def overview_topic(question: str) -> str:
+    """The topic of an overview question: "Which papers in the collection deal with X?" -> "X"."""
+    topic = _TOPIC_PREFIX.sub("", question, count=1).strip().rstrip("?.! ")
+    topic = re.sub(r"\s+(?:(?:in|from)\s+(?:the|this|your)\s+(?:collection|corpus|library|index)|(?:are|is)\s+covered|"
+                   r"(?:do|does)\s+(?:we|you)\s+have)$", "", topic, flags=re.IGNORECASE)
+    return topic if len(topic) >= 3 else question.strip()
+
+
+def resolve_kind(question: str, kind: str | None) -> str:
+    """The kind to answer with: the caller's forced kind, or the detected one for ``auto``/None."""
+    if kind in (None, "", "auto"):
+        return question_kind(question)
+    if kind not in KINDS:
+        from common.errors import PapersError
+
+        raise PapersError(f"unknown answer kind {kind!r}: use one of {', '.join(KINDS)}")
+    return kind
+
+
+def summary_steps(assistant: Any, question: str, query: str, backend: str, breadth: str | None = None) -> Iterator[str | Any]:
+    """An overview question answered by the subfield-summary pipeline, as an answer stream: the summary's
+    Markdown pieces as deltas, then an ``Answer`` of kind ``summary`` (``.summary`` holds the Summary;
+    its citations and every paper it considered relevant are the answer's citations and sources)."""
+    from assistant.answer import Answer
+    from assistant.summary import summarize_stream
+
+    stream = summarize_stream(assistant, overview_topic(query), backend=backend, breadth=breadth)
+    yield from stream
+    summary = stream.summary
+    text = summary.overview if summary.abstained else "\n".join(
+        [summary.overview] + [i.sentence for t in summary.themes for i in t.items])
+    papers = sorted(summary.citations + summary.also_relevant, key=lambda c: c.n)
+    sources = [{"n": c.n, "title": c.title, "paper_id": c.paper_id, "authors": c.authors, "date": c.date,
+                "score": None, "dense": None, "author_match": False, "judgement": "relevant"} for c in papers]
+    yield Answer(question=question, answer=text, abstained=summary.abstained, citations=list(summary.citations),
+                 sources=sources, backend=summary.backend, mode="hybrid", notices=list(summary.notices),
+                 timings_ms=dict(summary.timings_ms), kind="summary", summary=summary)

@@ -1,0 +1,68 @@
+"""Routing: overview questions become summaries, comparisons get their table, everything else a direct answer."""
+
+from __future__ import annotations
+
+import pytest
+
+import assistant
+from assistant.compare import rows_markdown, split_sides
+from assistant.render import answer_markdown
+from assistant.route import overview_topic, question_kind
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which papers in the collection deal with picking training data for instruction tuning?", "summary"),
+    ("What work do we have on spending more compute at inference time?", "summary"),
+    ("Is there research here on routing user requests to language models?", "summary"),
+    ("Give me an overview of process reward models", "summary"),
+    ("Compare selecting instruction data by difficulty with selecting it by information gain.", "compare"),
+    ("How do the explanation of entropy collapse and the fix that keeps rare tokens alive differ?", "compare"),
+    ("Which paper explains adversarial examples through logit differences?", "answer"),
+    ("How accurate is GPT-4 at decoding a cipher when the answer is likely versus unlikely?", "answer"),
+    ("What is KOALA++?", "answer"),
+])
+def test_question_kind_from_wording(question, kind):
+    assert question_kind(question) == kind
+
+
+def test_overview_topic_drops_the_chat_preamble():
+    assert overview_topic("Which papers in the collection deal with picking training data for instruction tuning?") == \
+        "picking training data for instruction tuning"
+
+
+def test_comparison_splits_into_its_two_described_works():
+    assert split_sides("Compare the benchmark for translating text into PDDL with the harder benchmark of reasoning "
+                       "about actions: what did each find?") == ["the benchmark for translating text into PDDL",
+                                                                  "the harder benchmark of reasoning about actions"]
+
+
+@pytest.mark.slow
+def test_overview_question_in_chat_is_answered_as_a_summary(real_settings):
+    chat = assistant.chat_session(settings=real_settings(), backend="extractive")
+    answer = chat.ask("Which papers in the collection deal with picking training data for instruction tuning?")
+    assert answer.kind == "summary" and answer.summary is not None and not answer.abstained
+    assert len(answer.citations) >= 2 and answer.citations == answer.summary.citations
+    assert any("Data Selection" in c.title for c in answer.citations)
+    assert chat.turns[-1].answer is answer  # the summary is a turn of the conversation like any answer
+
+
+@pytest.mark.slow
+def test_forced_kind_overrides_detection(real_settings):
+    answer = assistant.ask("Which papers in the collection deal with picking training data for instruction tuning?",
+                           settings=real_settings(), backend="extractive", kind="answer")
+    assert answer.kind == "answer" and answer.summary is None
+
+
+@pytest.mark.slow
+def test_comparison_renders_a_table_citing_both_papers(real_settings):
+    answer = assistant.ask("How does the Kalman-filter optimizer differ from the optimal transport data selection method?",
+                           settings=real_settings(), backend="extractive")
+    assert answer.kind == "compare" and [r["n"] for r in answer.comparison] == [1, 2]
+    assert {"KOALA++", "TAROT"} <= {c.title.split(":")[0] for c in answer.citations}
+    for row in answer.comparison:  # every filled cell is a quote of that row's paper, cited with its number
+        abstract = next(c.abstract for c in answer.citations if c.n == row["n"])
+        for column in ("problem", "method", "result"):
+            if row[column]:
+                assert row[column].endswith(f"[{row['n']}].") and row[column][:40] in abstract
+    table = rows_markdown(answer.comparison)
+    assert table.startswith("| paper | problem | method | result |") and table in answer_markdown(answer)
