@@ -40,6 +40,13 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
         return _CACHE[key]
 
 
+def resolve_backend(backend: str | None = None, settings: Settings | None = None) -> str:
+    """The backend a request would use (None and ``auto`` resolved), without loading anything."""
+    from assistant.llm import resolve_backend as _resolve
+
+    return _resolve(settings or Settings(), backend)
+
+
 def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
     """Answer one question (kwargs: backend, k, mode, filters)."""
     return get_assistant(settings).ask(question, **kwargs)
@@ -50,15 +57,28 @@ def stream(question: str, *, settings: Settings | None = None, **kwargs: Any) ->
     return get_assistant(settings).stream(question, **kwargs)
 
 
-def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSession:
-    """A multi-turn conversation (kwargs: backend, k, mode, filters)."""
-    return ChatSession(assistant=get_assistant(settings), **kwargs)
+def chat_session(*, settings: Settings | None = None, history: list[tuple[str, str]] | None = None,
+                 **kwargs: Any) -> ChatSession:
+    """A multi-turn conversation (kwargs: backend, k, mode, filters). ``history``: earlier (question, reply
+    text) pairs, e.g. from an OpenAI ``messages`` list, so the next question is a follow-up to them."""
+    session = ChatSession(assistant=get_assistant(settings), **kwargs)
+    if history:
+        session.restore(history)
+    return session
 
 
 def retrieve(question: str, *, settings: Settings | None = None, **kwargs: Any) -> RetrievalResult:
     """Retrieval only (kwargs: k, mode, filters): what the evals score and `papers search` shows."""
     loaded = get_assistant(settings)
     return loaded.retriever.retrieve(loaded.check_question(question), **kwargs)
+
+
+def index_info(settings: Settings | None = None) -> dict[str, Any]:
+    """The loaded index at a glance, without a disk scan: generation, build time, papers, chunks, embedder."""
+    retriever = get_assistant(settings).retriever
+    m = retriever.manifest
+    return {"generation": m.get("generation"), "built_at": m.get("built_at"), "papers": len(retriever.papers),
+            "chunks": retriever.n_chunks, "embedder": m.get("embedder")}
 
 
 def index_stats(settings: Settings | None = None) -> dict[str, Any]:
@@ -119,5 +139,5 @@ def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[
 
 
 __all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "cache_key", "chat_session",
-           "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_stats",
-           "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]
+           "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_info", "index_stats",
+           "llm", "resolve_backend", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]

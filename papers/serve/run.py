@@ -1,0 +1,48 @@
+"""The `papers serve` process: load the index once, listen, and on SIGTERM/SIGINT drain and exit."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+
+from common.settings import Settings
+
+
+def serve(settings: Settings, host: str, port: int, access_log: bool = False) -> int:
+    """Serve until SIGTERM or SIGINT; in-flight requests get ``PAPERS_SHUTDOWN_GRACE`` seconds to finish.
+
+    Returns 0 after SIGTERM (a clean stop) and 130 after SIGINT, as every `papers` command does."""
+    import uvicorn
+
+    from assistant.api import get_assistant
+    from papers.serve.app import create_app
+
+    get_assistant(settings)  # load before listening: a missing index is one error line, the first request is warm
+    app = create_app(settings)
+    received: list[int] = []
+    # uvicorn handles the signals while it runs, then re-raises them into the handlers it found: these
+    previous = {sig: signal.signal(sig, lambda s, f: received.append(s)) for sig in (signal.SIGINT, signal.SIGTERM)}
+    config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=settings.serve.shutdown_grace,
+                            access_log=access_log, log_level="info", server_header=False, lifespan="on")
+    keys = "on" if settings.serve.keys() else "off"
+    print(f"papers-assistant API on http://{host}:{port}/v1 (docs: /docs; API keys {keys}; Ctrl-C to stop)",
+          file=sys.stderr, flush=True)
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    code = 130 if signal.SIGINT in received else 0
+    _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """Requests are drained and the port is closed. The server wrote nothing, so skip the interpreter's
+    teardown of the loaded models and Chroma (measured: 8-10 s on 2 busy cores) to exit within the grace."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
