@@ -172,23 +172,24 @@ class Retriever:
         depth = min(self.n_chunks, cfg.candidate_depth if allowed is None else self.n_chunks)
         dense = _Recorder(self._dense(depth, allowed))
         bm25 = _Recorder(self.bm25, top_k=depth, lock=self._bm25_lock)
+        query = QueryBundle(question)  # the dense retriever stores the query embedding on it: embed once
         if mode == "dense":
-            nodes = dense.retrieve(question)
+            nodes = dense.retrieve(query)
         elif mode == "bm25":
-            nodes = bm25.retrieve(question)
+            nodes = bm25.retrieve(query)
         else:
             fusion = QueryFusionRetriever(
                 [dense, bm25], llm=MockLLM(), mode=FUSION_MODES(cfg.fusion), num_queries=1, use_async=False,
                 similarity_top_k=depth, retriever_weights=[cfg.dense_weight, 1.0 - cfg.dense_weight],
             )
-            nodes = fusion.retrieve(question)
+            nodes = fusion.retrieve(query)
         hits = self._to_papers(nodes, dense.raw, bm25.raw, allowed)
         matched = self.authors_in(question)
         if allowed is not None:
             matched &= allowed
         if matched:  # "what did X co-author?": X's papers are the answer, whatever else scored well
             hits = [h for h in self._pin_authors(hits, matched) if h.author_match]
-        self.dense_scores(question, hits[:k])  # abstention needs the same relevance signal in every mode
+        self.dense_scores(question, hits[:k], query.embedding)  # abstention needs the same relevance signal in every mode
         best_dense = max((h.dense for h in hits[:k] if h.dense is not None), default=0.0)
         return RetrievalResult(hits=hits[:k], mode=mode, best_dense=best_dense, author_matched=bool(matched))
 
@@ -206,12 +207,13 @@ class Retriever:
             out.setdefault(meta["paper_id"], []).append([float(v) for v in vec])
         return out
 
-    def dense_scores(self, question: str, hits: list[PaperHit]) -> None:
-        """Fill in the cosine similarity of hits the dense retriever did not return, from stored vectors."""
+    def dense_scores(self, question: str, hits: list[PaperHit], embedding: list[float] | None = None) -> None:
+        """Fill in the cosine similarity of hits the dense retriever did not return, from stored vectors
+        (``embedding``: the question's, when already computed)."""
         missing = [h for h in hits if h.dense is None]
         if not missing:
             return
-        q = self.embed_model.get_query_embedding(question)
+        q = embedding or self.embed_model.get_query_embedding(question)
         qn = math.sqrt(sum(x * x for x in q)) or 1.0
         for pid, vecs in self.paper_vectors([h.paper_id for h in missing]).items():
             best = max(sum(a * b for a, b in zip(q, v)) / (qn * (math.sqrt(sum(x * x for x in v)) or 1.0)) for v in vecs)
