@@ -119,7 +119,8 @@ def stop_server(proc: subprocess.Popen, port: int) -> float:
         proc.kill()
         return float("inf")
     elapsed = time.monotonic() - t0
-    with socket.socket() as s:  # the port is free again
+    with socket.socket() as s:  # the port is free again (for a server: SO_REUSEADDR, as uvicorn sets it)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))
     return elapsed
 

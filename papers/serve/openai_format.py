@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from assistant.render import byline
+from assistant.render import answer_with_sources
 
 MODEL = "papers-assistant"
 BACKENDS = ("extractive", "local", "openai")
@@ -87,17 +87,6 @@ def question_and_history(messages: list[Message]) -> tuple[str, list[tuple[str, 
     return _text(last), history
 
 
-def answer_text(answer: Any) -> str:
-    """The answer with its [n] markers, ending with a Markdown Sources list so plain clients show titles."""
-    if not answer.citations:
-        return answer.answer
-    lines = [answer.answer, "", "**Sources**", ""]
-    for c in answer.citations:
-        extra = byline(c)
-        lines.append(f"- [{c.n}] {c.title}" + (f" — {extra}" if extra else ""))
-    return "\n".join(lines)
-
-
 def _usage(answer: Any) -> dict[str, int]:
     prompt, completion = answer.usage.get("prompt_tokens", 0), answer.usage.get("completion_tokens", 0)
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
@@ -110,7 +99,7 @@ def new_id() -> str:
 def completion(answer: Any, model: str) -> dict[str, Any]:
     return {
         "id": new_id(), "object": "chat.completion", "created": int(time.time()), "model": model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_text(answer)},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": answer_with_sources(answer)},
                      "finish_reason": "stop", "logprobs": None}],
         "usage": _usage(answer),
         EXTRA_FIELD: answer.as_dict(),
@@ -128,7 +117,7 @@ def chunk(cid: str, model: str, delta: dict[str, Any], finish: Literal["stop"] |
 def answer_chunks(cid: str, model: str, answer: Any) -> list[str]:
     """The checked answer as content chunks (one per paragraph line), then the closing chunk carrying
     the structured answer and usage, then ``[DONE]``."""
-    text = answer_text(answer)
+    text = answer_with_sources(answer)
     pieces = [line + "\n" for line in text.split("\n")]
     pieces[-1] = pieces[-1][:-1]
     events = [chunk(cid, model, {"content": p}) for p in pieces if p]
