@@ -270,3 +270,26 @@ def test_a_request_in_flight_is_not_disturbed_by_concurrent_ones(server):
     for t in threads:
         t.join()
     assert len(results) == 36 and all(cites == alone[q] for q, cites in results)
+
+
+def test_the_llm_server_going_down_mid_stream_ends_the_stream_with_an_error_chunk(corpus_index, tmp_path):
+    from tests.conftest import start_llama_server
+
+    llama, base = start_llama_server(tmp_path / "llama.log")
+    running = start_serve(corpus_index, tmp_path, PAPERS_OPENAI_BASE_URL=base, PAPERS_LLM_MODEL="smollm2",
+                          PAPERS_CONTEXT_WINDOW="2048", PAPERS_MAX_ANSWER_TOKENS="200", PAPERS_MAX_RETRIES="0")
+    try:
+        client = openai.OpenAI(base_url=running.base + "/v1", api_key="unused", max_retries=0, timeout=120)
+        stream = client.chat.completions.create(**_llm_body())
+        first = next(iter(stream))
+        assert first.choices[0].delta.role == "assistant"
+        time.sleep(1.0)  # generation under way
+        llama.kill()
+        started = time.time()
+        with pytest.raises(openai.APIError, match="LLM") as err:
+            list(stream)
+        assert time.time() - started < 30 and "Traceback" not in str(err.value)
+        assert _slots_in_use(running) == 0
+    finally:
+        llama.kill()
+        running.stop()

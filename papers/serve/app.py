@@ -154,6 +154,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def _timeout(request: Request, exc: TimeoutError) -> JSONResponse:
         return _error(504, f"the request took longer than {cfg.serve_timeout:.0f}s (PAPERS_SERVE_TIMEOUT)", "timeout")
 
+    @app.exception_handler(Cancelled)
+    async def _cancelled(request: Request, exc: Cancelled) -> JSONResponse:
+        return _error(503, "the server is shutting down; retry against another instance or after the restart",
+                      "server_busy", {"Retry-After": "5"})
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, _validation_message(exc), "invalid_request_error")
