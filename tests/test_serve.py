@@ -293,3 +293,33 @@ def test_the_llm_server_going_down_mid_stream_ends_the_stream_with_an_error_chun
     finally:
         llama.kill()
         running.stop()
+
+
+def test_a_reingest_by_another_process_is_served_without_a_restart(corpus_index, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import CORPUS
+    from tests.serve_fixtures import clean_env
+
+    index = tmp_path / "index"
+    shutil.copytree(corpus_index, index)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    title = "Zebrafish Gradient Descent for Sparse Autoencoders"
+    (corpus / "extra.jsonl").write_text(json.dumps({"title": title, "abstract": (
+        "We propose zebrafish gradient descent, a method for training sparse autoencoders on model activations. "
+        "Experiments show the learning results improve on data from language models.")}))
+    running = start_serve(index, tmp_path)
+    try:
+        before = httpx.get(running.base + "/health", timeout=10).json()
+        ingest = subprocess.run([sys.executable, "-m", "papers", "ingest", "--quiet", "--corpus", str(corpus)],
+                                env=clean_env(index), capture_output=True, text=True, timeout=600)
+        assert ingest.returncode == 0, ingest.stderr
+        after = httpx.get(running.base + "/health", timeout=60).json()
+        found = httpx.post(running.base + "/search", json={"query": "zebrafish gradient descent", "k": 1}, timeout=60).json()
+    finally:
+        running.stop()
+    assert after["generation"] == before["generation"] + 1 and after["papers"] == before["papers"] + 1
+    assert found[0]["title"] == title
