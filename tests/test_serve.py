@@ -195,6 +195,13 @@ def test_with_keys_any_configured_key_is_accepted(llm_server):
         assert client.models.list().data
 
 
+def test_api_keys_are_never_printed_or_logged(llm_server, run_cli):
+    config = run_cli("config", env={"PAPERS_API_KEYS": "key-one,key-two"}).stdout
+    assert "PAPERS_API_KEYS" in config and "(set)" in config
+    for text in (config, llm_server.log.read_text()):
+        assert "key-one" not in text and "key-two" not in text
+
+
 def test_past_the_llm_concurrency_limit_the_answer_is_503_with_retry_after(llm_server):
     auth = {"Authorization": "Bearer key-one"}
     with httpx.stream("POST", llm_server.base + "/v1/chat/completions", json=_llm_body(), headers=auth,
