@@ -26,7 +26,10 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = False) ->
     # uvicorn handles the signals while it runs, then re-raises them into the handlers it found: these
     previous = {sig: signal.signal(sig, lambda s, f: received.append(s)) for sig in (signal.SIGINT, signal.SIGTERM)}
     config = uvicorn.Config(app, host=host, port=port, timeout_graceful_shutdown=settings.serve.shutdown_grace,
-                            access_log=access_log, log_level="info", server_header=False, lifespan="on")
+                            access_log=access_log, log_level="info", server_header=False, lifespan="on",
+                            # uvicorn's 5 s default races busy clients reusing an idle connection (seen as
+                            # read errors in the load test); 30 s is still far below typical proxy idle timeouts
+                            timeout_keep_alive=30)
     keys = "on" if settings.serve.keys() else "off"
     print(f"papers-assistant API on http://{host}:{port}/v1 (docs: /docs; API keys {keys}; Ctrl-C to stop)",
           file=sys.stderr, flush=True)
