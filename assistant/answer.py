@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
 from assistant.answerability import IRRELEVANT, LOOSE, RELEVANT, AnswerabilityModel, question_problem
 from assistant.citations import check_citations
-from common.errors import PapersError
+from common.errors import BackendError, PapersError
 from assistant.extractive import SentencePicker
 from assistant.llm import answer_tokens, context_window, explain, make_llm, resolve_backend
 from assistant.prompts import PackedContext, build_messages, pack, withhold_from_answer
@@ -84,6 +86,12 @@ class ResultStream:
             if self._on_done:
                 self._on_done(step)
 
+    def close(self) -> None:
+        """Stop early: closes a running generation (its server connection, or the local model's turn)."""
+        close = getattr(self._steps, "close", None)
+        if close is not None:
+            close()
+
     def result(self) -> Any:
         for _ in self:
             pass
@@ -98,7 +106,10 @@ class AnswerStream(ResultStream):
 
 
 class Assistant:
-    """Holds the loaded index and models; one per process (the UI caches it with st.cache_resource)."""
+    """Holds the loaded index and models; one per process (the UI caches it with st.cache_resource).
+
+    Thread-safe: one instance serves concurrent requests (``papers serve``). The in-process local model
+    is not re-entrant, so its generations take turns."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -107,11 +118,14 @@ class Assistant:
         self.answerability = AnswerabilityModel(self.picker, settings.answer.answerability_model,
                                                 settings.answer.answerability_threshold)
         self._llms: dict[str, Any] = {}
+        self._llm_lock = threading.Lock()
+        self._local_lock = threading.Lock()
 
     def llm(self, backend: str) -> Any:
-        if backend not in self._llms:
-            self._llms[backend] = make_llm(self.settings, backend)
-        return self._llms[backend]
+        with self._llm_lock:
+            if backend not in self._llms:
+                self._llms[backend] = make_llm(self.settings, backend)
+            return self._llms[backend]
 
     def resolve(self, backend: str | None) -> str:
         return resolve_backend(self.settings, backend)
@@ -260,10 +274,15 @@ class Assistant:
         head = [ChatMessage(role="system", content=system)] if system else []
         return head + [ChatMessage(role="user", content=user)]
 
+    def _turn(self, backend: str) -> Any:
+        """The local model serves one generation at a time; remote servers do their own queueing."""
+        return self._local_lock if backend == "local" else contextlib.nullcontext()
+
     def complete(self, backend: str, user: str, system: str | None = None) -> str:
         """One non-streaming LLM reply (summaries' map step, follow-up condensation), errors in plain words."""
         try:
-            return str(self.llm(backend).chat(self._messages(system, user)).message.content or "")
+            with self._turn(backend):
+                return str(self.llm(backend).chat(self._messages(system, user)).message.content or "")
         except PapersError:
             raise
         except Exception as exc:
@@ -274,17 +293,18 @@ class Assistant:
         llm = self.llm(backend)
         produced = False
         try:
-            for chunk in llm.stream_chat(messages):
-                if chunk.delta:
-                    produced = True
-                    yield chunk.delta
+            with self._turn(backend):
+                for chunk in llm.stream_chat(messages):
+                    if chunk.delta:
+                        produced = True
+                        yield chunk.delta
         except PapersError:
             raise
         except Exception as exc:
             raise explain(exc, self.settings) from None
         if not produced:
             where = "the local model" if backend == "local" else f"the LLM server at {self.settings.llm.openai_base_url or 'api.openai.com'}"
-            raise PapersError(f"{where} returned no answer text (an empty or unparseable response); check the server and model")
+            raise BackendError(f"{where} returned no answer text (an empty or unparseable response); check the server and model")
 
 
 def _source(hit: PaperHit, judged: tuple[str, float]) -> dict[str, Any]:

@@ -64,6 +64,11 @@ def backend_problem(backend: str, settings: Settings | None = None) -> str | Non
     return None
 
 
+def which_backend(backend: str | None = None, settings: Settings | None = None) -> str:
+    """The backend a request would use (None and ``auto`` resolved), without loading anything."""
+    return resolve_backend(settings or Settings(), backend)
+
+
 def ask(question: str, *, settings: Settings | None = None, **kwargs: Any) -> Answer:
     """Answer one question (kwargs: backend, k, mode, filters, kind: auto|answer|compare|summary)."""
     settings = settings or Settings()
@@ -78,12 +83,17 @@ def stream(question: str, *, settings: Settings | None = None, **kwargs: Any) ->
     return get_assistant(settings).stream(question, **kwargs)
 
 
-def chat_session(*, settings: Settings | None = None, **kwargs: Any) -> ChatSession:
-    """A multi-turn conversation (kwargs: backend, k, mode, filters, kind)."""
+def chat_session(*, settings: Settings | None = None, history: list[tuple[str, str]] | None = None,
+                 **kwargs: Any) -> ChatSession:
+    """A multi-turn conversation (kwargs: backend, k, mode, filters, kind). ``history``: earlier (question,
+    reply text) pairs, e.g. from an OpenAI ``messages`` list, so the next question is a follow-up to them."""
     settings = settings or Settings()
     if kwargs.get("backend") is not None:
         resolve_backend(settings, kwargs["backend"])
-    return ChatSession(assistant=get_assistant(settings), **kwargs)
+    session = ChatSession(assistant=get_assistant(settings), **kwargs)
+    if history:
+        session.restore(history)
+    return session
 
 
 def retrieve(question: str, *, settings: Settings | None = None, **kwargs: Any) -> RetrievalResult:
@@ -92,6 +102,14 @@ def retrieve(question: str, *, settings: Settings | None = None, **kwargs: Any) 
     check_request(question, settings)
     loaded = get_assistant(settings)
     return loaded.retriever.retrieve(loaded.check_question(question), **kwargs)
+
+
+def index_info(settings: Settings | None = None) -> dict[str, Any]:
+    """The loaded index at a glance, without a disk scan: generation, build time, papers, chunks, embedder."""
+    retriever = get_assistant(settings).retriever
+    m = retriever.manifest
+    return {"generation": m.get("generation"), "built_at": m.get("built_at"), "papers": len(retriever.papers),
+            "chunks": retriever.n_chunks, "embedder": m.get("embedder")}
 
 
 def index_stats(settings: Settings | None = None) -> dict[str, Any]:
@@ -163,6 +181,7 @@ def summary_candidates(topic: str, *, settings: Settings | None = None) -> list[
     return candidates(get_assistant(settings), topic)
 
 
-__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "backend_problem", "cache_key", "chat_session", "check_request",
-           "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_stats",
-           "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates"]
+__all__ = ["Answer", "AnswerStream", "ChatSession", "Filters", "Settings", "ask", "backend_problem", "cache_key",
+           "chat_session", "check_request", "corpus_papers", "embed_model", "ensure_index", "get_assistant", "index_info",
+           "index_stats", "llm", "retrieve", "stream", "summarize", "summarize_stream", "summary_candidates",
+           "which_backend"]

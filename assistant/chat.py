@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from assistant.answer import Answer, Assistant, AnswerStream
+from assistant.answer import Answer, Assistant, AnswerStream, Citation
 from assistant.retrieval import Filters
 
 _REFERS_BACK = re.compile(
@@ -29,6 +29,13 @@ _THOSE = re.compile(r"\b(those|these|them|ones)\b", re.IGNORECASE)
 _IT = re.compile(r"\b(it|its|this one|that one|the (?:first|second|third|last) one|this paper|that paper)\b", re.IGNORECASE)
 TOPIC_DEPTH = 30
 SHORT_FOLLOWUP_WORDS = 12  # a long question with "it" in it is more likely a new question than a follow-up
+
+
+def _by_rule(question: str, previous: Turn) -> str:
+    """The offline condensation: a follow-up that refers back is joined with the previous standalone question."""
+    if _REFERS_BACK.search(question):
+        return f"{question.rstrip('?. ')} — in the context of: {previous.standalone}"
+    return question
 
 
 @dataclass
@@ -61,12 +68,7 @@ class ChatSession:
             return question, question, self.filters
         previous = self.turns[-1]
         backend = self.assistant.resolve(backend or self.backend)
-        if backend == "openai":
-            standalone = self._condense_with_llm(question)
-        elif _REFERS_BACK.search(question):
-            standalone = f"{question.rstrip('?. ')} — in the context of: {previous.standalone}"
-        else:
-            standalone = question
+        standalone = self._condense_with_llm(question) if backend == "openai" else _by_rule(question, previous)
         filters = self.filters
         query = standalone
         answered = not previous.answer.abstained and previous.answer.sources
@@ -80,6 +82,26 @@ class ChatSession:
             filters = replace(filters or Filters(), paper_ids=frozenset(c.paper_id for c in previous.answer.citations))
             query = question
         return standalone, query, filters
+
+    def restore(self, history: list[tuple[str, str]]) -> None:
+        """Rebuild earlier turns from a transcript (e.g. an OpenAI ``messages`` list): pairs of the user's
+        words and the reply's text. Standalone questions are re-derived by the offline rule (no LLM call
+        per old turn); a reply's cited papers are found by their titles after a ``[n]`` marker, as in the
+        Sources list every answer ends with. Replaces any turns the session had."""
+        self.turns.clear()
+        titles = [(p.title, pid) for pid, p in self.assistant.retriever.papers.items() if p.title]
+        for question, reply in history:
+            previous = self.turns[-1] if self.turns else None
+            standalone = _by_rule(question, previous) if previous else question
+            found = sorted((reply.find(f"] {title}"), pid) for title, pid in titles if f"] {title}" in reply)
+            papers = [self.assistant.retriever.papers[pid] for _, pid in found]
+            citations = [Citation(n=i, title=p.title, authors=p.authors, date=p.date, paper_id=p.paper_id)
+                         for i, p in enumerate(papers, start=1)]
+            answer = Answer(question=question, answer=reply, abstained=not citations, citations=citations,
+                            sources=[{"title": p.title, "paper_id": p.paper_id} for p in papers],
+                            backend="history", mode=self.mode or self.assistant.settings.retrieval.mode,
+                            standalone_question=standalone)
+            self.turns.append(Turn(question=question, standalone=standalone, answer=answer))
 
     def _condense_with_llm(self, question: str) -> str:
         from llama_index.core.chat_engine.condense_plus_context import DEFAULT_CONDENSE_PROMPT_TEMPLATE

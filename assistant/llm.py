@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from common.errors import PapersError
+from common.errors import BackendError, PapersError
 from common.settings import Settings
 
 BACKENDS = ("openai", "local", "extractive")
@@ -111,19 +111,19 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(devnull)
 
 
-def explain(exc: Exception, settings: Settings) -> PapersError:
+def explain(exc: Exception, settings: Settings) -> BackendError:
     """Turn a client exception into one line naming the problem and the fix; never includes the key."""
     import openai
 
     where = settings.llm.openai_base_url or "api.openai.com"
     if isinstance(exc, openai.APITimeoutError):
-        return PapersError(f"the LLM server at {where} timed out after {settings.llm.request_timeout:.0f}s (retried {settings.llm.max_retries}x); raise PAPERS_REQUEST_TIMEOUT or check the server")
+        return BackendError(f"the LLM server at {where} timed out after {settings.llm.request_timeout:.0f}s (retried {settings.llm.max_retries}x); raise PAPERS_REQUEST_TIMEOUT or check the server")
     if isinstance(exc, openai.APIConnectionError):
-        return PapersError(f"cannot reach the LLM server at {where}: start it or fix PAPERS_OPENAI_BASE_URL")
+        return BackendError(f"cannot reach the LLM server at {where}: start it or fix PAPERS_OPENAI_BASE_URL")
     if isinstance(exc, openai.AuthenticationError):
-        return PapersError(f"the LLM server at {where} rejected the API key (401): check OPENAI_API_KEY")
+        return BackendError(f"the LLM server at {where} rejected the API key (401): check OPENAI_API_KEY")
     if isinstance(exc, openai.NotFoundError):
-        return PapersError(f"the LLM server at {where} has no model {settings.llm.llm_model!r}: set PAPERS_LLM_MODEL")
+        return BackendError(f"the LLM server at {where} has no model {settings.llm.llm_model!r}: set PAPERS_LLM_MODEL")
     if isinstance(exc, openai.APIStatusError):
-        return PapersError(f"the LLM server at {where} answered HTTP {exc.status_code}; try again or check the server")
-    return PapersError(f"the LLM backend failed ({type(exc).__name__}); check the server and try again")
+        return BackendError(f"the LLM server at {where} answered HTTP {exc.status_code}; try again or check the server")
+    return BackendError(f"the LLM backend failed ({type(exc).__name__}); check the server and try again")

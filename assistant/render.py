@@ -30,3 +30,15 @@ def answer_markdown(answer: Answer) -> str:
     for notice in answer.notices:
         lines.append(f"note: {notice}")
     return "\n".join(lines)
+
+
+def answer_with_sources(answer: Answer) -> str:
+    """The answer with its [n] markers, ending with a Markdown "Sources" list (for chat clients and agents
+    that show only text)."""
+    if not answer.citations:
+        return answer.answer
+    lines = [answer.answer, "", "**Sources**", ""]
+    for c in answer.citations:
+        extra = byline(c)
+        lines.append(f"- [{c.n}] {c.title}" + (f" — {extra}" if extra else ""))
+    return "\n".join(lines)

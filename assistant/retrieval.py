@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,27 +69,38 @@ class RetrievalResult:
 
 
 class _Recorder(BaseRetriever):
-    """Pass-through that keeps each node's raw score before fusion rescales it in place."""
+    """Pass-through that keeps each node's raw score before fusion rescales it in place.
 
-    def __init__(self, inner: BaseRetriever) -> None:
+    ``top_k`` sets the shared inner retriever's depth for this call only, under ``lock``, so threads
+    serving different requests never see each other's depth."""
+
+    def __init__(self, inner: BaseRetriever, top_k: int | None = None, lock: threading.Lock | None = None) -> None:
         super().__init__()
         self.inner = inner
+        self.top_k = top_k
+        self.lock = lock
         self.raw: dict[str, float] = {}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        nodes = self.inner.retrieve(query_bundle)
+        if self.top_k is None or self.lock is None:
+            nodes = self.inner.retrieve(query_bundle)
+        else:
+            with self.lock:
+                self.inner.similarity_top_k = self.top_k
+                nodes = self.inner.retrieve(query_bundle)
         self.raw = {n.node.node_id: float(n.score or 0.0) for n in nodes}
         return nodes
 
 
 class Retriever:
-    """Loads the index once (vectors, BM25, records, embedder) and answers many queries."""
+    """Loads the index once (vectors, BM25, records, embedder) and answers many queries, from many threads."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         # Holding the open index keeps its generation leased (on disk) for as long as this retriever lives.
         self.index = index = open_index(settings, expected_embedder=embedder_id(settings))
         records = index.records()
+        self.manifest = index.manifest  # the generation this retriever reads, for as long as it lives
         self.papers: dict[str, Paper] = {}
         for rec in records["papers"]:
             paper = Paper(**rec)
@@ -99,6 +111,7 @@ class Retriever:
             ChromaVectorStore(chroma_collection=index.collection), embed_model=self.embed_model
         )
         self.bm25 = BM25Retriever.from_persist_dir(str(index.generation_dir / "bm25"))
+        self._bm25_lock = threading.Lock()
         self.n_chunks = index.collection.count()
         self._authors = self._author_index()
         self._last_query: tuple[str, list[float]] | None = None
@@ -169,8 +182,7 @@ class Retriever:
         # Filters shrink the pool, so look deeper to still fill k papers after post-filtering.
         depth = min(self.n_chunks, cfg.candidate_depth if allowed is None else self.n_chunks)
         dense = _Recorder(self._dense(depth, allowed))
-        self.bm25.similarity_top_k = depth
-        bm25 = _Recorder(self.bm25)
+        bm25 = _Recorder(self.bm25, top_k=depth, lock=self._bm25_lock)
         bundle = QueryBundle(query_str=question, embedding=self.query_embedding(question))
         if mode == "dense":
             nodes = dense.retrieve(bundle)
@@ -207,7 +219,8 @@ class Retriever:
         return out
 
     def dense_scores(self, question: str, hits: list[PaperHit]) -> None:
-        """Fill in the cosine similarity of hits the dense retriever did not return, from stored vectors."""
+        """Fill in the cosine similarity of hits the dense retriever did not return, from stored vectors
+        (``embedding``: the question's, when already computed)."""
         missing = [h for h in hits if h.dense is None]
         if not missing:
             return

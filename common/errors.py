@@ -15,3 +15,7 @@ class PartialIngest(PapersError):
     """The index was updated, but some input records were skipped (listed in ``papers stats``)."""
 
     exit_code = 3
+
+
+class BackendError(PapersError):
+    """The LLM backend failed (server down, timed out, key refused): not a mistake in the user's input."""

@@ -163,6 +163,35 @@ class UISettings(BaseSettings):
     eval_runs_dir: Path = Field(Path("eval-runs"), description="Folder the Evals page lists runs from (plus evals/runs/).")
 
 
+class ServeSettings(BaseSettings):
+    """`papers serve`, the OpenAI-compatible HTTP API (and the shutdown grace of `papers ui`)."""
+
+    model_config = _group_config()
+
+    serve_host: str = Field("127.0.0.1", description="Address `papers serve` listens on (localhost only by default).")
+    serve_port: int = Field(8000, ge=1, le=65535, description="Port of `papers serve`.")
+    api_keys: SecretStr | None = Field(
+        None, description="Comma-separated bearer keys `papers serve` accepts; unset = no auth. Never printed or logged."
+    )
+    cors_origins: str = Field("", description="Comma-separated origins allowed by CORS (e.g. http://localhost:3000); empty = CORS off.")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body accepted (bigger gets 413).")
+    serve_timeout: float = Field(120.0, gt=0, description="Seconds a request may take before it is cut off (504, or an error chunk when streaming).")
+    llm_concurrency: int = Field(
+        2, ge=1, le=256, description="LLM-backed requests (local/openai backends) served at once; past it the answer is 503 with Retry-After."
+    )
+    serve_threads: int = Field(8, ge=1, le=256, description="Worker threads for retrieval and extractive answers (one loaded index shared).")
+    shutdown_grace: float = Field(
+        4.0, ge=0, le=600, description="Seconds SIGTERM/SIGINT waits for in-flight requests (serve) or the Streamlit child (ui) before exiting."
+    )
+
+    def keys(self) -> list[str]:
+        raw = self.api_keys.get_secret_value() if self.api_keys else ""
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+    def origins(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+
 class EvalSettings(BaseSettings):
     """The eval harness's price table (used only to estimate cost per 1k questions)."""
 
@@ -185,6 +214,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings, description="LLM backend options.")
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings, description="Evidence-first options for LLM backends.")
     ui: UISettings = Field(default_factory=UISettings, description="UI options.")
+    serve: ServeSettings = Field(default_factory=ServeSettings, description="HTTP API server options.")
     eval: EvalSettings = Field(default_factory=EvalSettings, description="Eval harness options.")
 
 

@@ -261,17 +261,30 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_ui(args: argparse.Namespace, settings: Settings) -> int:
     """Start the Streamlit app; the app itself ingests the corpus first if there is no index."""
-    import subprocess
-
     app = Path(__file__).resolve().parent.parent / "ui" / "app.py"
     port = args.port or settings.ui.ui_port
     print(f"papers-assistant UI on http://{settings.ui.ui_host}:{port} (Ctrl-C to stop)")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.address", settings.ui.ui_host,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal"]
-    try:
-        return subprocess.call(cmd)
-    except KeyboardInterrupt:
-        return 0
+    from papers.lifecycle import run_foreground
+
+    return run_foreground(cmd, settings.serve.shutdown_grace)  # SIGTERM/SIGINT reach Streamlit too
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """The OpenAI-compatible HTTP API (papers/serve/)."""
+    from papers.serve.run import serve
+
+    return serve(settings, args.host or settings.serve.serve_host, args.port or settings.serve.serve_port,
+                 access_log=args.access_log)
+
+
+def cmd_mcp(args: argparse.Namespace, settings: Settings) -> int:
+    """The MCP tools over stdio (papers/mcp_server.py)."""
+    from papers.mcp_server import run_stdio
+
+    run_stdio(settings)
+    return 0
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -345,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=20, help="with generate: how many drafts")
     p = add("ui", cmd_ui, "Start the Streamlit chat UI in your browser (ingests first if needed).")
     p.add_argument("--port", type=int, default=None, help="port (default: PAPERS_UI_PORT)")
+    p = add("serve", cmd_serve, "Serve an OpenAI-compatible HTTP API with cited answers (/v1/chat/completions, /docs).")
+    p.add_argument("--host", default=None, help="address to listen on (default: PAPERS_SERVE_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default: PAPERS_SERVE_PORT, 8000)")
+    p.add_argument("--access-log", action="store_true", help="log one line per request (never the API key)")
+    add("mcp", cmd_mcp, "Serve search_papers, ask_papers and summarize_topic as MCP tools over stdio.")
     add("config", cmd_config, "List every setting with its environment variable, default and current value.")
     return parser
 

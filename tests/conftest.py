@@ -139,19 +139,18 @@ def local_gguf() -> Path:
     return local_model_path(_settings_for(Path("/nonexistent")))
 
 
-@pytest.fixture(scope="session")
-def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real OpenAI-compatible server: llama.cpp's, serving the bundled SmolLM2 GGUF on 127.0.0.1."""
+def start_llama_server(log_path: Path) -> tuple[subprocess.Popen, str]:
+    """llama.cpp's OpenAI-compatible server with the bundled SmolLM2 GGUF on a free 127.0.0.1 port."""
     import urllib.request
 
     port = free_port()
-    log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(local_gguf()), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"],
         stdout=log, stderr=subprocess.STDOUT,
     )
+    log.close()
     base = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -160,16 +159,20 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         try:
             with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
                 if resp.status == 200:
-                    break
+                    return proc, base
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("llama_cpp.server did not start within 120 s")
+    proc.kill()
+    pytest.fail("llama_cpp.server did not start within 120 s")
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real OpenAI-compatible server: llama.cpp's, serving the bundled SmolLM2 GGUF on 127.0.0.1."""
+    proc, base = start_llama_server(tmp_path_factory.mktemp("llama-server") / "server.log")
     yield base
     proc.terminate()
     try:
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
