@@ -97,9 +97,9 @@ class SentencePicker:
 
     def ranked(self, question: str, text: str) -> list[tuple[float, int, str, str, float]]:
         """(score, position, sentence, role, overlap) for the abstract's quotable sentences, best first."""
-        from assistant.prompts import REDACTED, redact_instructions  # never quote an instruction-like sentence
+        from assistant.prompts import quotable_sentences  # never quote an instruction-like sentence
 
-        sentences = [s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0])]
+        sentences = quotable_sentences(text)
         q = content_words(question)
         total = sum(self.idf(w) for w in q)
         want = intent(question)

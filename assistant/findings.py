@@ -50,7 +50,9 @@ def _usable(sentence: str) -> bool:
 
 def find(assistant: Any, topic: str, abstract: str) -> Finding:
     """The paper's best contribution, result, problem and method sentences for this topic."""
-    sentences = split_sentences(abstract)
+    from assistant.prompts import quotable_sentences  # never quote an instruction-like sentence
+
+    sentences = quotable_sentences(abstract)
     n = len(sentences)
     topic_words = content_words(topic)
     total = sum(assistant.picker.idf(w) for w in topic_words) or 1.0

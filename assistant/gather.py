@@ -34,6 +34,7 @@ from common.errors import PapersError
 GATHER_DEPTH = 60
 MIN_KEEP = 3  # never abstain on a topic with this many clearly relevant papers
 PRF_SEEDS = 3
+TOPIC_MIN_COVERAGE = 0.35  # keyword coverage that says the corpus is on the topic (with PAPERS_MIN_RELEVANCE)
 # Logistic-regression weights over (z, title_coverage, prf, bm25) and the intercept, fitted on the dev
 # split of evals/datasets/overview.jsonl + gold.jsonl subfield questions (python -m evals.calibrate_summary).
 WEIGHTS = (0.988, 2.374, 0.529, 4.189)
@@ -182,9 +183,10 @@ def candidates(assistant: Any, topic: str) -> list[Candidate]:
 
 
 def on_topic(assistant: Any, found: list[Candidate]) -> bool:
-    """Is the corpus on this topic at all? The answers' abstention signals (absolute cosine or coverage)."""
+    """Is the corpus on this topic at all? An absolute cosine or keyword-coverage bar (the answers' former
+    abstention bars, which this check was fitted with; answers now judge each source instead)."""
     cfg = assistant.settings.retrieval
-    return any(c.hit.author_match or c.cosine >= cfg.min_relevance or c.coverage >= cfg.min_coverage for c in found[:10])
+    return any(c.hit.author_match or c.cosine >= cfg.min_relevance or c.coverage >= TOPIC_MIN_COVERAGE for c in found[:10])
 
 
 def thresholds(assistant: Any, breadth: str, min_relevance: float | None) -> tuple[float, float]:

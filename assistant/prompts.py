@@ -76,6 +76,11 @@ def _withhold(sentence: str) -> tuple[list[str], int]:
     return out, out.count(REDACTED)
 
 
+def quotable_sentences(text: str) -> list[str]:
+    """An abstract's sentences with instruction-like text withheld: what the extractive paths may quote."""
+    return [s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0])]
+
+
 def redact_instructions(text: str) -> tuple[str, int]:
     """Replace instruction-like sentences; returns the new text and how many were removed."""
     out, removed = [], 0
