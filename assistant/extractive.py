@@ -19,7 +19,7 @@ import re
 from collections import Counter
 
 from assistant.roles import finding_score, role
-from assistant.text import content_words, numbers, split_sentences
+from assistant.text import content_words, numbers
 
 _HOW_WELL = re.compile(r"\bhow (?:much|many|well|often|large|big|fast|accurate|accurately|good|far|effective|"
                        r"significant)\b", re.IGNORECASE)
