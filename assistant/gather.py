@@ -98,10 +98,9 @@ class CorpusVectors:
         for vec, pid in zip(self.chunks, self.chunk_papers):
             sums[self.row[pid]] += vec
         self.papers = _normalise(sums)
-        self.embed = retriever.embed_model
 
-    def best_chunk_cosines(self, text: str) -> dict[str, float]:
-        q = _normalise(np.asarray(self.embed.get_query_embedding(text), dtype=np.float32)[None, :])[0]
+    def best_chunk_cosines(self, query_vector: list[float]) -> dict[str, float]:
+        q = _normalise(np.asarray(query_vector, dtype=np.float32)[None, :])[0]
         best: dict[str, float] = {}
         for pid, s in zip(self.chunk_papers, (self.chunks @ q).tolist()):
             if s > best.get(pid, -2.0):
@@ -142,9 +141,8 @@ def relevance(c: Candidate) -> float:
 
 def _bm25_scores(retriever: Any, text: str, depth: int) -> dict[str, float]:
     """Each paper's best BM25 chunk score among the ``depth`` best chunks (keywords only: no embedding call)."""
-    retriever.bm25.similarity_top_k = min(depth, retriever.n_chunks)
     best: dict[str, float] = {}
-    for node in retriever.bm25.retrieve(text):
+    for node in retriever.keyword_nodes(text, depth):
         pid = node.node.metadata.get("paper_id")
         if pid in retriever.papers:
             best[pid] = max(best.get(pid, 0.0), float(node.score or 0.0))
@@ -158,7 +156,7 @@ def candidates(assistant: Any, topic: str) -> list[Candidate]:
     retriever = assistant.retriever
     core = topic_core(topic)
     vectors = corpus_vectors(retriever)
-    cosines = vectors.best_chunk_cosines(core)
+    cosines = vectors.best_chunk_cosines(retriever.query_embedding(core))  # shares the retriever's per-question cache
     zs = _zscores(cosines)
     bm25 = _bm25_scores(retriever, core, 2 * GATHER_DEPTH)
     authors = retriever.authors_in(topic)

@@ -116,6 +116,10 @@ class Retriever:
         self._authors = self._author_index()
         self._last_query: tuple[str, list[float]] | None = None
 
+    def keyword_nodes(self, text: str, depth: int) -> list[NodeWithScore]:
+        """BM25's ``depth`` best chunks for ``text``; the shared retriever's depth is set under the lock."""
+        return _Recorder(self.bm25, top_k=min(depth, self.n_chunks), lock=self._bm25_lock).retrieve(text)
+
     def query_embedding(self, text: str) -> list[float]:
         """The query's vector, computed once per question (retrievers, abstention and summaries share it)."""
         last = self._last_query
