@@ -15,8 +15,8 @@ from typing import Any
 from assistant.answer import Answer, Assistant, AnswerStream
 from assistant.chat import ChatSession
 from assistant.llm import resolve_backend
+from assistant.request import check_request
 from assistant.retrieval import Filters, RetrievalResult
-from assistant.text import check_question
 from common.errors import PapersError
 from common.settings import Settings
 
@@ -45,14 +45,6 @@ def get_assistant(settings: Settings | None = None) -> Assistant:
             _CACHE.clear()
             _CACHE[key] = Assistant(settings)
         return _CACHE[key]
-
-
-def check_request(question: str, settings: Settings | None = None, backend: str | None = None) -> str:
-    """Validate a question (and a backend choice) before anything loads; returns the stripped question."""
-    settings = settings or Settings()
-    if backend is not None:
-        resolve_backend(settings, backend)
-    return check_question(question, settings.answer.max_question_chars)
 
 
 def backend_problem(backend: str, settings: Settings | None = None) -> str | None:

@@ -31,19 +31,11 @@ def _progress(args: argparse.Namespace) -> bool:
 
 
 def _check_request(args: argparse.Namespace, settings: Settings, text: str | None) -> None:
-    """Reject a bad question, flag or backend before anything is ingested or loaded (cheap imports only)."""
-    from assistant.llm import resolve_backend
-    from assistant.text import check_question
-    from common.settings import AnswerSettings, RetrievalSettings, check_value
+    """Reject a bad question, flag or backend before anything is ingested or loaded."""
+    from assistant.request import check_request
 
-    if text is not None:
-        check_question(text, settings.answer.max_question_chars)
-    if getattr(args, "k", None) is not None:
-        check_value(RetrievalSettings, "top_k", args.k, "--k")
-    if getattr(args, "max_papers", None) is not None:
-        check_value(AnswerSettings, "summary_max_papers", args.max_papers, "--max-papers")
-    if getattr(args, "backend", None) is not None:
-        resolve_backend(settings, args.backend)
+    check_request(text, settings, getattr(args, "backend", None), k=getattr(args, "k", None),
+                  max_papers=getattr(args, "max_papers", None))
 
 
 def _ensure_index(args: argparse.Namespace, settings: Settings) -> None:
