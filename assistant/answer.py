@@ -17,7 +17,7 @@ from assistant.prompts import PackedContext, build_messages, pack, withhold_from
 from assistant.retrieval import Filters, PaperHit, Retriever
 from assistant.text import check_question
 from common.settings import Settings
-from ingest.chunk import count_tokens
+from ingest.tokens import count_tokens
 
 ABSTAIN_TEXT = "The corpus does not cover this: no paper abstract in it is relevant enough to answer the question."
 NOT_COVERED_TEXT = "Not directly covered: no paper in the corpus addresses this question directly. The closest papers are: {titles}."

@@ -143,7 +143,7 @@ def _bm25_scores(retriever: Any, text: str, depth: int) -> dict[str, float]:
     """Each paper's best BM25 chunk score among the ``depth`` best chunks (keywords only: no embedding call)."""
     best: dict[str, float] = {}
     for node in retriever.keyword_nodes(text, depth):
-        pid = node.node.metadata.get("paper_id")
+        pid = node.metadata.get("paper_id")
         if pid in retriever.papers:
             best[pid] = max(best.get(pid, 0.0), float(node.score or 0.0))
     return best

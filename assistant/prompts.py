@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from common.errors import PapersError
 from assistant.retrieval import PaperHit
 from assistant.text import split_sentences
-from ingest.chunk import count_tokens
+from ingest.tokens import count_tokens
 
 SYSTEM_PROMPT = (
     "You are a research assistant answering questions about machine-learning papers. "
@@ -173,7 +173,7 @@ def pack(question: str, hits: list[PaperHit], window: int, answer_tokens: int) -
 
 
 def _truncate(text: str, tokens: int) -> str:
-    from ingest.chunk import encoding
+    from ingest.tokens import encoding
 
     enc = encoding()
     return enc.decode(enc.encode(text)[: max(tokens, 0)]) + " …"

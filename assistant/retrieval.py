@@ -1,32 +1,23 @@
-"""Hybrid retrieval: Chroma (dense) and BM25 (keyword) fused by llama-index, deduplicated to papers.
+"""Hybrid retrieval: Chroma (dense) and BM25 (keyword) fused as llama-index fuses them, deduplicated to papers.
 
 The fusion mode, weights and candidate depth are settings calibrated on the eval set (see
 ``evals/calibrate.py`` and the README), not guesses. Author questions are answered through the author
 field: a full author name in the question pins that author's papers to the top. Filters (year range,
 author substring, source file) become a Chroma ``paper_id IN (...)`` filter and a post-filter on BM25.
+The searches and their fusion live in ``assistant.engines`` (no llama-index import on the query path).
 """
 
 from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_index.core import VectorStoreIndex
-from llama_index.core.base.base_retriever import BaseRetriever
-from llama_index.core.llms import MockLLM
-from llama_index.core.retrievers import QueryFusionRetriever
-from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import NodeWithScore, QueryBundle
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from llama_index.retrievers.bm25 import BM25Retriever
-from llama_index.vector_stores.chroma import ChromaVectorStore
-
+from assistant.engines import DenseSearch, KeywordSearch, Scored, fuse
 from common.errors import PapersError
 from common.settings import RetrievalSettings, Settings
-from ingest.embed import embedder_id, make_embedder
+from ingest.embed import embedder_id, make_embedder, query_encoder
 from ingest.records import Paper
 from ingest.store import open_index
 
@@ -68,30 +59,6 @@ class RetrievalResult:
     author_matched: bool
 
 
-class _Recorder(BaseRetriever):
-    """Pass-through that keeps each node's raw score before fusion rescales it in place.
-
-    ``top_k`` sets the shared inner retriever's depth for this call only, under ``lock``, so threads
-    serving different requests never see each other's depth."""
-
-    def __init__(self, inner: BaseRetriever, top_k: int | None = None, lock: threading.Lock | None = None) -> None:
-        super().__init__()
-        self.inner = inner
-        self.top_k = top_k
-        self.lock = lock
-        self.raw: dict[str, float] = {}
-
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if self.top_k is None or self.lock is None:
-            nodes = self.inner.retrieve(query_bundle)
-        else:
-            with self.lock:
-                self.inner.similarity_top_k = self.top_k
-                nodes = self.inner.retrieve(query_bundle)
-        self.raw = {n.node.node_id: float(n.score or 0.0) for n in nodes}
-        return nodes
-
-
 class Retriever:
     """Loads the index once (vectors, BM25, records, embedder) and answers many queries, from many threads."""
 
@@ -106,25 +73,31 @@ class Retriever:
             paper = Paper(**rec)
             self.papers[paper.paper_id] = paper
         self.collection = index.collection
-        self.embed_model = make_embedder(settings)
-        self.vector_index = VectorStoreIndex.from_vector_store(
-            ChromaVectorStore(chroma_collection=index.collection), embed_model=self.embed_model
-        )
-        self.bm25 = BM25Retriever.from_persist_dir(str(index.generation_dir / "bm25"))
-        self._bm25_lock = threading.Lock()
+        self.encoder = query_encoder(settings)  # the question's embedder; for ONNX no llama-index import
+        self._embed_model: Any = None
+        self.dense = DenseSearch(index.collection)
+        self.keywords = KeywordSearch(index.generation_dir / "bm25")
         self.n_chunks = index.collection.count()
         self._authors = self._author_index()
         self._last_query: tuple[str, list[float]] | None = None
 
-    def keyword_nodes(self, text: str, depth: int) -> list[NodeWithScore]:
-        """BM25's ``depth`` best chunks for ``text``; the shared retriever's depth is set under the lock."""
-        return _Recorder(self.bm25, top_k=min(depth, self.n_chunks), lock=self._bm25_lock).retrieve(text)
+    @property
+    def embed_model(self) -> Any:
+        """The index's embedder as a llama-index ``BaseEmbedding`` (summaries' theme vectors, eval baselines),
+        built on first use around the already loaded model."""
+        if self._embed_model is None:
+            self._embed_model = make_embedder(self.settings, encoder=self.encoder)
+        return self._embed_model
+
+    def keyword_nodes(self, text: str, depth: int) -> list[Scored]:
+        """BM25's ``depth`` best chunks for ``text``."""
+        return self.keywords.search(text, min(depth, self.n_chunks))
 
     def query_embedding(self, text: str) -> list[float]:
         """The query's vector, computed once per question (retrievers, abstention and summaries share it)."""
         last = self._last_query
         if last is None or last[0] != text:
-            last = self._last_query = (text, self.embed_model.get_query_embedding(text))
+            last = self._last_query = (text, self.encoder.get_query_embedding(text))
         return last[1]
 
     def _author_index(self) -> dict[str, set[str]]:
@@ -162,14 +135,6 @@ class Retriever:
             out.add(pid)
         return out
 
-    def _dense(self, depth: int, allowed: set[str] | None) -> BaseRetriever:
-        kwargs: dict[str, Any] = {"similarity_top_k": depth}
-        if allowed is not None:
-            kwargs["filters"] = MetadataFilters(
-                filters=[MetadataFilter(key="paper_id", value=sorted(allowed), operator=FilterOperator.IN)]
-            )
-        return self.vector_index.as_retriever(**kwargs)
-
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
                  params: RetrievalSettings | None = None) -> RetrievalResult:
         """``params`` overrides the configured retrieval settings for this call (used by calibration)."""
@@ -185,20 +150,17 @@ class Retriever:
             return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
         # Filters shrink the pool, so look deeper to still fill k papers after post-filtering.
         depth = min(self.n_chunks, cfg.candidate_depth if allowed is None else self.n_chunks)
-        dense = _Recorder(self._dense(depth, allowed))
-        bm25 = _Recorder(self.bm25, top_k=depth, lock=self._bm25_lock)
-        bundle = QueryBundle(query_str=question, embedding=self.query_embedding(question))
-        if mode == "dense":
-            nodes = dense.retrieve(bundle)
-        elif mode == "bm25":
-            nodes = bm25.retrieve(bundle)
+        dense: list[Scored] = []
+        bm25: list[Scored] = []
+        if mode != "bm25":
+            dense = self.dense.search(self.query_embedding(question), depth, allowed)
+        if mode != "dense":
+            bm25 = self.keywords.search(question, depth)
+        if mode == "hybrid":
+            nodes = fuse([dense, bm25], cfg.fusion, [cfg.dense_weight, 1.0 - cfg.dense_weight], depth)
         else:
-            fusion = QueryFusionRetriever(
-                [dense, bm25], llm=MockLLM(), mode=FUSION_MODES(cfg.fusion), num_queries=1, use_async=False,
-                similarity_top_k=depth, retriever_weights=[cfg.dense_weight, 1.0 - cfg.dense_weight],
-            )
-            nodes = fusion.retrieve(bundle)
-        hits = self._to_papers(nodes, dense.raw, bm25.raw, allowed)
+            nodes = dense or bm25
+        hits = self._to_papers(nodes, {c.node_id: c.score for c in dense}, {c.node_id: c.score for c in bm25}, allowed)
         matched = self.authors_in(question)
         if allowed is not None:
             matched &= allowed
@@ -236,21 +198,21 @@ class Retriever:
                 if h.paper_id == pid:
                     h.dense = best
 
-    def _to_papers(self, nodes: list[NodeWithScore], dense_raw: dict[str, float], bm25_raw: dict[str, float],
+    def _to_papers(self, nodes: list[Scored], dense_raw: dict[str, float], bm25_raw: dict[str, float],
                    allowed: set[str] | None) -> list[PaperHit]:
         hits: dict[str, PaperHit] = {}
         for n in nodes:
-            pid = n.node.metadata.get("paper_id")
+            pid = n.metadata.get("paper_id")
             if pid not in self.papers or (allowed is not None and pid not in allowed):
                 continue
-            raw_dense = dense_raw.get(n.node.node_id)
+            raw_dense = dense_raw.get(n.node_id)
             cosine = 1.0 + math.log(raw_dense) if raw_dense else None  # Chroma reports exp(-cosine distance)
             hit = hits.get(pid)
             if hit is None:
                 hits[pid] = PaperHit(paper=self.papers[pid], paper_id=pid, score=float(n.score or 0.0), dense=cosine,
-                                     bm25=bm25_raw.get(n.node.node_id), texts=[n.node.get_content()])
+                                     bm25=bm25_raw.get(n.node_id), texts=[n.text])
             else:
-                hit.texts.append(n.node.get_content())
+                hit.texts.append(n.text)
                 if cosine is not None and (hit.dense is None or cosine > hit.dense):
                     hit.dense = cosine
         return sorted(hits.values(), key=lambda h: h.score, reverse=True)

@@ -28,14 +28,14 @@ def _map_prompt(topic: str, batch: list[tuple[int, PaperHit]]) -> str:
 def _budget(assistant: Any, backend: str) -> int:
     from assistant.llm import answer_tokens, context_window
     from assistant.prompts import SYSTEM_PROMPT
-    from ingest.chunk import count_tokens
+    from ingest.tokens import count_tokens
 
     return context_window(assistant.settings, backend) - answer_tokens(assistant.settings, backend) - 64 - count_tokens(SYSTEM_PROMPT)
 
 
 def batches(assistant: Any, backend: str, topic: str, items: list[tuple[int, PaperHit]]) -> Iterator[list[tuple[int, PaperHit]]]:
     """Split a theme's papers so each map prompt fits the backend's window (small for the local model)."""
-    from ingest.chunk import count_tokens
+    from ingest.tokens import count_tokens
 
     budget = _budget(assistant, backend)
     batch: list[tuple[int, PaperHit]] = []

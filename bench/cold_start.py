@@ -36,7 +36,7 @@ from ingest.embed import make_embedder; from ingest.store import open_index
 s = Settings(); mark("settings")
 open_index(s); mark("open Chroma + manifest")
 make_embedder(s); mark("embedder load (ONNX session + tokenizer)")
-from ingest.chunk import count_tokens; count_tokens("x"); mark("tiktoken cl100k_base load")
+from ingest.tokens import count_tokens; count_tokens("x"); mark("tiktoken cl100k_base load")
 a = assistant.api.get_assistant(s); mark("rest of the index load (BM25, records, sentence index)")
 a.ask(sys.argv[1]); mark("answer (retrieve + extract)")
 print(json.dumps(marks))

@@ -10,27 +10,16 @@ hash, so an unchanged paper yields the same ids and is never embedded twice.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-import tiktoken
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
 from llama_index.core.schema import NodeRelationship, TextNode
 
 from ingest.records import Paper
+from ingest.tokens import count_tokens, encoding
 
 # Metadata the embedder and BM25 see (title and authors make author questions answerable).
 EMBED_KEYS = ("title", "authors")
 LLM_KEYS = ("title", "authors", "date")
-
-
-@lru_cache(maxsize=1)
-def encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding("cl100k_base")
-
-
-def count_tokens(text: str) -> int:
-    return len(encoding().encode(text))
 
 
 def _truncate(text: str, tokens: int) -> str:

@@ -19,6 +19,8 @@ TORCH_INSTALL = "bash scripts/setup.sh --with-torch` (or `pip install -e '.[torc
 if TYPE_CHECKING:  # llama-index loads only when an embedder is built, keeping no-op commands fast
     from llama_index.core.base.embeddings.base import BaseEmbedding
 
+    from ingest.onnx_model import OnnxMiniLM
+
 
 def _package_dir(package: str, install: str) -> Path:
     spec = importlib.util.find_spec(package)
@@ -52,17 +54,34 @@ def embedder_id(settings: Settings) -> str:
     return f"openai:{settings.ingest.embed_model}"
 
 
-def make_embedder(settings: Settings) -> BaseEmbedding:
+def onnx_model() -> OnnxMiniLM:
+    """The default embedder's ONNX model, loaded without llama-index (session + tokenizer)."""
+    from ingest.onnx_model import OnnxMiniLM, default_threads
+
+    return OnnxMiniLM(onnx_model_file(), local_model_path(), threads=default_threads())
+
+
+def query_encoder(settings: Settings) -> Any:
+    """What embeds a question: anything with ``get_query_embedding(text)``. For the default ``local`` backend
+    the bare ONNX model (a reader then never imports llama-index), otherwise the llama-index embedder."""
+    return onnx_model() if settings.ingest.embed_backend == "local" else make_embedder(settings)
+
+
+def make_embedder(settings: Settings, encoder: Any = None) -> BaseEmbedding:
+    """The llama-index embedder of the configured backend; ``encoder``: a ``query_encoder`` already loaded in
+    this process, reused rather than loaded again."""
     backend = settings.ingest.embed_backend
     batch = settings.ingest.embed_batch_size
+    if encoder is not None and backend != "local":
+        return encoder  # query_encoder gave the llama-index embedder itself
     if backend == "hash":
         from ingest.hash_embedding import HashEmbedding
 
         return HashEmbedding(dim=HASH_DIM, embed_batch_size=batch)
     if backend == "local":
-        from ingest.onnx_embedding import OnnxMiniLMEmbedding, default_threads
+        from ingest.onnx_embedding import OnnxMiniLMEmbedding
 
-        return OnnxMiniLMEmbedding(onnx_model_file(), local_model_path(), threads=default_threads(), embed_batch_size=batch)
+        return OnnxMiniLMEmbedding(encoder or onnx_model(), embed_batch_size=batch)
     if backend == "torch":
         try:
             from llama_index.embeddings.huggingface import HuggingFaceEmbedding

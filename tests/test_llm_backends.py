@@ -53,7 +53,7 @@ def test_local_prompt_fits_the_small_window(real_settings):
     hits = assistant.retrieve("process reward models", settings=settings, k=10).hits
     packed = pack("process reward models", hits, window=1024, answer_tokens=256)
     assert packed.dropped > 0 and "left out to fit the 1024-token window" in packed.notices[0]
-    from ingest.chunk import count_tokens
+    from ingest.tokens import count_tokens
 
     system, user = build_messages("process reward models", packed)
     assert count_tokens(system) + count_tokens(user) + 256 <= 1024
