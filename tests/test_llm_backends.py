@@ -60,6 +60,17 @@ def test_local_prompt_fits_the_small_window(real_settings):
     assert [h.paper_id for h in packed.hits] == [h.paper_id for h in hits[: len(packed.hits)]]  # lowest-ranked went first
 
 
+def test_packing_without_counting_keeps_what_counting_keeps(real_settings):
+    """Below a budget that fits every source even at one token per byte, pack skips tiktoken; at every window
+    around the point where counting starts to matter, the result is what exact counting packs."""
+    from assistant.prompts import _pack_counted
+
+    hits = assistant.retrieve("process reward models", settings=real_settings(), k=10).hits
+    for window in range(1024, 20000, 331):
+        fast, exact = pack("process reward models", hits, window, 256), _pack_counted("process reward models", hits, window, 256)
+        assert (fast.texts, fast.notices, [h.paper_id for h in fast.hits]) == (exact.texts, exact.notices, [h.paper_id for h in exact.hits])
+
+
 def test_question_longer_than_the_window_is_refused(real_settings):
     with pytest.raises(PapersError, match="too long for this model's 512-token window"):
         pack("why " * 400, [], window=512, answer_tokens=256)
