@@ -52,6 +52,20 @@ def test_empty_question_is_refused_before_any_ingest_or_model_load(tmp_path):
     assert not (tmp_path / "index" / "manifest.json").exists()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["ask", "What is KOALA++?", "--backend", "extractive"], ["search", "process rewards"]])
+def test_cold_ask_and_search_answer_without_loading_llama_index_or_tiktoken(corpus_index, tmp_path, args):
+    """The cold-start path on an existing index (default embedder): llama-index-core (with SQLAlchemy) and
+    tiktoken's encoding are what made it slow; neither loads for an extractive answer or a search."""
+    proc = _popen(args, {"PAPERS_DATA_DIR": str(corpus_index), "PAPERS_EMBED_BACKEND": "local"}, tmp_path,
+                  stdout=subprocess.PIPE, python_flags=["-X", "importtime"])
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and ("KOALA++" in out if args[0] == "ask" else out.startswith(" 1. ["))
+    imported = {line.split("|")[-1].strip() for line in err.splitlines() if line.startswith("import time:")}
+    assert "chromadb" in imported  # the check sees the imports of a real answer
+    assert not imported & {"llama_index.core", "sqlalchemy", "tiktoken_ext.openai_public", "torch"}
+
+
 def test_unknown_backend_is_refused_before_any_ingest(run_cli, tmp_path):
     result = run_cli("ask", "What is KOALA++?", "--backend", "gpt9")
     assert "unknown backend 'gpt9'" in one_error_line(result)
