@@ -45,7 +45,11 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = False) ->
 
 def _one_thread_per_inference() -> None:
     """Requests already run in parallel worker threads; torch's own intra-op threads on top of them
-    oversubscribe the cores (measured on 2 busy cores: 1.2 s per extractive answer instead of 0.1 s)."""
+    oversubscribe the cores (measured on 2 busy cores: 1.2 s per extractive answer instead of 0.1 s), and
+    onnxruntime's spinning pool burns CPU the other requests need."""
+    from ingest.onnx_embedding import one_thread_per_run
+
+    one_thread_per_run()
     try:
         import torch
     except ImportError:
