@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from common.errors import PapersError
 from assistant.retrieval import PaperHit
@@ -52,6 +53,7 @@ _MARGIN = 32  # tokens for chat-template overhead the tiktoken count does not se
 _CLAUSE = re.compile(r"(?<=[.!?;:])\s+|\s*<[^>]*>\s*")
 
 
+@lru_cache(maxsize=16384)
 def is_instruction(sentence: str) -> bool:
     """True when a sentence reads as addressed to a model or as a request to the answer's reader."""
     return bool(INSTRUCTION_RE.search(sentence))
@@ -78,9 +80,16 @@ def _withhold(sentence: str) -> tuple[list[str], int]:
 
 def quotable_sentences(text: str) -> list[str]:
     """An abstract's sentences with instruction-like text withheld: what the extractive paths may quote."""
-    return [s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0])]
+    return list(_quotable(text))
 
 
+@lru_cache(maxsize=4096)
+def _quotable(text: str) -> tuple[str, ...]:
+    """Each retrieved abstract is quoted from for many questions: split and screen it once."""
+    return tuple(s.replace(REDACTED, " ").strip() for s in split_sentences(redact_instructions(text)[0]))
+
+
+@lru_cache(maxsize=4096)
 def redact_instructions(text: str) -> tuple[str, int]:
     """Replace instruction-like sentences; returns the new text and how many were removed."""
     out, removed = [], 0

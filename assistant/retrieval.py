@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ from ingest.records import Paper
 from ingest.store import open_index
 
 MODES = ("hybrid", "dense", "bm25")
+QUERY_CACHE = 64  # question vectors kept per loaded index: more than the requests a server runs at once
 
 
 @dataclass
@@ -79,7 +82,8 @@ class Retriever:
         self.keywords = KeywordSearch(index.generation_dir / "bm25")
         self.n_chunks = index.collection.count()
         self._authors = self._author_index()
-        self._last_query: tuple[str, list[float]] | None = None
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()  # recent questions' vectors, newest last
+        self._queries_lock = threading.Lock()
 
     @property
     def embed_model(self) -> Any:
@@ -94,11 +98,21 @@ class Retriever:
         return self.keywords.search(text, min(depth, self.n_chunks))
 
     def query_embedding(self, text: str) -> list[float]:
-        """The query's vector, computed once per question (retrievers, abstention and summaries share it)."""
-        last = self._last_query
-        if last is None or last[0] != text:
-            last = self._last_query = (text, self.encoder.get_query_embedding(text))
-        return last[1]
+        """The query's vector, computed once per question (retrievers, abstention and summaries share it).
+
+        The last ``QUERY_CACHE`` questions are kept, so requests served at the same time in other threads
+        do not evict each other's vector between retrieval and the later steps that need it again."""
+        with self._queries_lock:
+            vector = self._queries.get(text)
+            if vector is not None:
+                self._queries.move_to_end(text)
+                return vector
+        vector = self.encoder.get_query_embedding(text)
+        with self._queries_lock:
+            self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vector
 
     def _author_index(self) -> dict[str, set[str]]:
         names: dict[str, set[str]] = {}

@@ -30,6 +30,7 @@ Stable API (other modules depend on it; extend, do not change):
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from assistant.text import split_sentences
 
@@ -116,6 +117,12 @@ _TIE_ORDER = ("result", "contribution", "method", "background", "other")
 def role_scores(sentence: str, position: int = 0, n_sentences: int = 1) -> dict[str, float]:
     """Sum of matched cue weights per role, plus a small position prior (first sentence leans background,
     the last ones lean result)."""
+    return dict(_role_scores(sentence, position, n_sentences))  # a new dict each call: callers may change theirs
+
+
+@lru_cache(maxsize=16384)
+def _role_scores(sentence: str, position: int, n_sentences: int) -> tuple[tuple[str, float], ...]:
+    """The same abstract sentences are scored for every question that retrieves them: match the cues once."""
     scores = {r: sum(w for rx, w in _CUES[r] if rx.search(sentence)) for r in ROLES}
     n = max(n_sentences, 1)
     relative = position / max(n - 1, 1)
@@ -127,7 +134,7 @@ def role_scores(sentence: str, position: int = 0, n_sentences: int = 1) -> dict[
     if re.search(r"\bwe show how\b", sentence, re.IGNORECASE):
         scores["result"] -= 1.6
         scores["method"] += 1.0
-    return scores
+    return tuple(scores.items())
 
 
 def role(sentence: str, position: int = 0, n_sentences: int = 1) -> str:

@@ -30,12 +30,21 @@ STOPWORDS = frozenset(
 )
 
 
+TEXT_CACHE = 16384  # texts whose sentences and words are kept: every abstract sentence of a large corpus
+
+
 def split_sentences(text: str) -> list[str]:
     """Split prose into sentences, keeping trailing [n] citations with their sentence."""
+    return list(_sentences(text))
+
+
+@lru_cache(maxsize=TEXT_CACHE)
+def _sentences(text: str) -> tuple[str, ...]:
+    """Abstracts are split again and again (quoting, roles, answerability, summaries): split each once."""
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"(?<=[.!?]) % (?=\S)", " ", text)  # LaTeX comment markers left between sentences
     if not text:
-        return []
+        return ()
     parts: list[str] = []
     start = 0
     for m in _SENTENCE_END.finditer(text):
@@ -48,7 +57,7 @@ def split_sentences(text: str) -> list[str]:
     tail = text[start:].strip()
     if tail:
         parts.append(tail)
-    return parts
+    return tuple(parts)
 
 
 @lru_cache(maxsize=20000)
@@ -60,7 +69,14 @@ def stem(word: str) -> str:
 
 
 def content_words(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2}
+    return set(_content_words(text))  # a new set each call: callers may change theirs
+
+
+@lru_cache(maxsize=TEXT_CACHE)
+def _content_words(text: str) -> tuple[str, ...]:
+    """The stemmed content words in first-seen order, so the set built from them is the one a set
+    comprehension over the text builds (same insertion order, same iteration order)."""
+    return tuple(dict.fromkeys(stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 2))
 
 
 def support(sentence: str, source: str, question: str | None = None) -> float:

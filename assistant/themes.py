@@ -103,6 +103,12 @@ class CorpusNgrams:
         self.index = {v: i for i, v in enumerate(self.vocab)}
         self.unigrams = np.array([" " not in v for v in self.vocab])
         self.phrase_vectors: dict[str, np.ndarray] = {}
+        self._has = (counts > 0).tocsr()  # per corpus paper: which n-grams its text has
+        self._row = {pid: i for i, (pid, _) in enumerate(_corpus_hits(assistant))}
+
+    def present(self, paper_ids: list[str]) -> np.ndarray:
+        """Per n-gram, in how many of these papers' texts it occurs (the corpus counts, not a new count)."""
+        return self._has[[self._row[pid] for pid in paper_ids]].sum(axis=0).A1
 
 
 _NGRAMS: "weakref.WeakKeyDictionary[Any, CorpusNgrams]" = weakref.WeakKeyDictionary()
@@ -139,7 +145,7 @@ def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> lis
         ranked = {}
         for t in todo:
             group = themes[t] if need > 1 or len(themes[t]) == 1 else themes[t][:1]
-            present = (grams.vectorizer.transform([paper_text(h) for h in group]) > 0).sum(axis=0).A1
+            present = grams.present([h.paper_id for h in group])
             titles = content_words(" ".join(h.paper.title for h in group))
             texts = [paper_text(h) for h in group]
             ranked[t] = [c for c in _candidates(scores[t], vocab, present, min(need, len(group)), titles,
@@ -171,7 +177,9 @@ def _candidates(scores: np.ndarray, vocab: list[str], present: np.ndarray, need:
 def _fragment(phrase: str, texts: list[str]) -> bool:
     """Is the phrase nearly always part of a longer one in these texts (the same word before or after it)?"""
     body = r"\s+".join(re.escape(t) for t in phrase.split())
-    found = [m for text in texts for m in re.finditer(rf"(\S+)?\s*(?<![\w-]){body}(?![\w-])\s*([\w-]+)?", text, re.IGNORECASE)]
+    bare = re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)  # a quick scan first: most texts lack the phrase
+    found = [m for text in texts if bare.search(text)
+             for m in re.finditer(rf"(\S+)?\s*(?<![\w-]){body}(?![\w-])\s*([\w-]+)?", text, re.IGNORECASE)]
     if not found:
         return True
     for side in (1, 2):

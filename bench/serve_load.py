@@ -11,6 +11,10 @@ Scenarios: `chat` = extractive /v1/chat/completions, `search` = /search, `local`
 the local LLM backend, where past PAPERS_LLM_CONCURRENCY the server answers 503 (clients wait for its
 Retry-After, capped at 1 s, before their next request). Clients are closed-loop: each sends its next
 request when the previous one is answered (plus --think seconds). Prints figures; asserts nothing.
+
+Questions: every distinct single-turn question of the eval sets (--questions, default gold, hard and overview:
+about 450), each client starting at its own share of the list, so a question comes back only after the
+whole list went round and the server's small cache of recent question vectors (64) never answers for it.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from evals.dataset import load_dataset  # noqa: E402
 from evals.metrics import percentile  # noqa: E402
 
-GOLD = ROOT / "evals" / "datasets" / "gold.jsonl"
+DATASETS = ROOT / "evals" / "datasets"
 
 
 def free_port() -> int:
@@ -82,8 +86,8 @@ async def run_scenario(base: str, scenario: str, clients: int, seconds: float, m
     async with httpx.AsyncClient(base_url=base, limits=limits) as http:
         start = time.monotonic()
         stop_at = start + seconds
-        await asyncio.gather(*(client(http, scenario, questions, k * 7, stop_at, budget, think, latencies, statuses)
-                               for k in range(clients)))
+        await asyncio.gather(*(client(http, scenario, questions, k * len(questions) // clients, stop_at, budget, think,
+                                      latencies, statuses) for k in range(clients)))
         elapsed = time.monotonic() - start
     total = sum(statuses.values())
     fivexx = sum(n for s, n in statuses.items() if isinstance(s, int) and s >= 500 and s != 503)
@@ -109,6 +113,23 @@ def start_server(port: int, llm_concurrency: int) -> subprocess.Popen:
             time.sleep(0.5)
     proc.kill()
     sys.exit("papers serve did not start within 180 s")
+
+
+def server_cpu(proc: subprocess.Popen | None) -> float:
+    """CPU seconds (user + system) the server and its worker processes have used so far."""
+    if proc is None:
+        return 0.0
+    import psutil
+
+    try:
+        root = psutil.Process(proc.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            t = p.cpu_times()
+            total += t.user + t.system
+        return total
+    except psutil.Error:
+        return 0.0
 
 
 def stop_server(proc: subprocess.Popen, port: int) -> float:
@@ -139,27 +160,36 @@ def main() -> None:
     ap.add_argument("--llm-concurrency", type=int, default=2, help="PAPERS_LLM_CONCURRENCY of the started server")
     ap.add_argument("--think", type=float, default=0.0, help="seconds each client waits between requests")
     ap.add_argument("--port", type=int, default=None, help="use a server already running on 127.0.0.1:PORT")
+    ap.add_argument("--questions", default="gold,hard,overview", help="eval sets (evals/datasets/NAME.jsonl) to ask from")
     args = ap.parse_args()
-    questions = [q.question for q in load_dataset(GOLD) if not q.history]
+    questions = list(dict.fromkeys(q.question for name in args.questions.split(",") if name.strip()
+                                   for q in load_dataset(DATASETS / f"{name.strip()}.jsonl") if not q.history))
+    print(f"{len(questions)} distinct questions from {args.questions}", flush=True)
     port = args.port or free_port()
     proc = None if args.port else start_server(port, args.llm_concurrency)
     base = f"http://127.0.0.1:{port}"
     rows = []
     try:
         for scenario in [s.strip() for s in args.scenarios.split(",") if s.strip()]:
+            cpu0 = server_cpu(proc)
             row = asyncio.run(run_scenario(base, scenario, args.clients, args.seconds, args.max_requests, args.think,
                                            questions))
+            # CPU the server spent per request: comparable across runs even when other jobs load the machine
+            row["server_cpu_ms"] = round(1000 * (server_cpu(proc) - cpu0) / max(row["requests"], 1), 1) if proc else None
             row["health_after"] = httpx.get(f"{base}/health", timeout=10).status_code
             rows.append(row)
             print(row, flush=True)
     finally:
         shutdown = stop_server(proc, port) if proc else None
-    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; think time {args.think}s")
-    print("| scenario | clients | s | requests | ok/s | p50 ms | p95 ms | p99 ms | 503 | other 5xx | other errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; think time {args.think}s; "
+          f"{len(questions)} distinct questions")
+    print("| scenario | clients | s | requests | ok/s | p50 ms | p95 ms | p99 ms | 503 | other 5xx | other errors "
+          "| server CPU ms/request |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['scenario']} | {r['clients']} | {r['seconds']} | {r['requests']} | {r['ok_per_s']} | {fmt(r['p50_ms'])} "
-              f"| {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {r['503']} | {r['other_5xx']} | {r['other'] or 0} |")
+              f"| {fmt(r['p95_ms'])} | {fmt(r['p99_ms'])} | {r['503']} | {r['other_5xx']} | {r['other'] or 0} "
+              f"| {fmt(r['server_cpu_ms'])} |")
     if shutdown is not None:
         print(f"\nshutdown after SIGTERM: {shutdown:.2f} s, port free again")
 

@@ -33,6 +33,31 @@ def test_extractive_answer_is_deterministic(real_settings):
     assert assistant.ask(q, settings=settings, backend="extractive").answer == assistant.ask(q, settings=settings, backend="extractive").answer
 
 
+def _comparable(answer) -> dict:
+    data = answer.as_dict()
+    data.pop("timings_ms")
+    if data.get("summary"):
+        data["summary"].pop("timings_ms", None)
+    return data
+
+
+def test_concurrent_requests_get_the_answers_they_get_one_at_a_time(real_settings):
+    """One loaded assistant serves many threads at once (`papers serve`): the per-question vector cache and
+    the per-text caches must not mix up requests, so answers match those computed alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = real_settings()
+    questions = ["What are process reward models used for?", "How can data be selected for instruction tuning?",
+                 "Which paper proposes KOALA++?", "What is a good recipe for pizza dough?",
+                 "Summarize the work on reinforcement learning for reasoning",
+                 "How does KOALA++ compare with Adam?"] * 3
+    alone = {q: _comparable(assistant.ask(q, settings=settings, backend="extractive")) for q in questions}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(lambda q: _comparable(assistant.ask(q, settings=settings, backend="extractive")),
+                                 questions))
+    assert together == [alone[q] for q in questions]
+
+
 @pytest.mark.parametrize("question", [
     "What is the capital of Australia?",
     "How do I do a Halloween make-up look of Frankenstein's monster?",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.roles import ROLES, classify, finding_score, role
+from assistant.roles import ROLES, classify, finding_score, role, role_scores
 
 ABSTRACT = (
     "Recent advances in large language models have made data selection increasingly important. "
@@ -51,3 +51,12 @@ def test_result_sentence_has_the_highest_finding_score():
 def test_role_is_always_one_of_the_documented_roles():
     for text in ["", "...", "Graphs.", "x" * 500, "12 34 56"]:
         assert role(text, 0, 1) in ROLES
+
+
+def test_scores_a_caller_changes_do_not_leak_into_later_calls():
+    """Scores are computed once per sentence and kept: each caller still gets its own dict to change."""
+    sentence = "Experiments show that TAROT outperforms state-of-the-art methods, improving accuracy by 4.2%."
+    first = role_scores(sentence, 4, 6)
+    expected = dict(first)
+    first["result"] = -100.0
+    assert role_scores(sentence, 4, 6) == expected and role(sentence, 4, 6) == "result"

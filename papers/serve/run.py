@@ -21,6 +21,7 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = False) ->
 
     _one_thread_per_inference()
     get_assistant(settings)  # load before listening: a missing index is one error line, the first request is warm
+    _warm_up(settings)
     app = create_app(settings)
     received: list[int] = []
     # uvicorn handles the signals while it runs, then re-raises them into the handlers it found: these
@@ -43,9 +44,31 @@ def serve(settings: Settings, host: str, port: int, access_log: bool = False) ->
     return code
 
 
+def _warm_up(settings: Settings) -> None:
+    """Answer and summarize once before listening. What summaries build on first use for an index (the
+    corpus n-grams and paper vectors, about a second of CPU) and the lazy imports would otherwise stall
+    the first clients' requests. Nothing of the answers depends on it."""
+    from assistant import api
+    from common.errors import PapersError
+
+    papers = api.corpus_papers(settings)
+    if not papers:
+        return
+    topic = papers[0].title
+    try:
+        api.ask(topic, settings=settings, backend="extractive")
+        api.summarize(topic, settings=settings, backend="extractive")
+    except PapersError:  # e.g. a title longer than PAPERS_MAX_QUESTION_CHARS: the first request warms up instead
+        pass
+
+
 def _one_thread_per_inference() -> None:
     """Requests already run in parallel worker threads; torch's own intra-op threads on top of them
-    oversubscribe the cores (measured on 2 busy cores: 1.2 s per extractive answer instead of 0.1 s)."""
+    oversubscribe the cores (measured on 2 busy cores: 1.2 s per extractive answer instead of 0.1 s), and
+    onnxruntime's spinning pool burns CPU the other requests need."""
+    from ingest.onnx_model import one_thread_per_run
+
+    one_thread_per_run()
     try:
         import torch
     except ImportError:
