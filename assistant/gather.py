@@ -13,7 +13,7 @@
    (``FIRST_WEIGHTS``) finds the papers surely on the topic; the words most of them share (weighted by IDF, as
    they are written there) are added to the core and BM25 is asked again. ``bm25_expanded`` is each paper's
    score for that longer query relative to the best; papers only it finds join the candidates. A paper in the
-   topic's own vocabulary ("code generation" for "getting language models to write code") now agrees with it.
+   topic's own vocabulary ("teacher", "student", "logits" for "knowledge distillation") now agrees with it.
 4. The bar: a logistic model over the five signals gives each paper a relevance probability (``WEIGHTS``,
    fitted on the dev overview questions only by ``python -m evals.calibrate_summary``, the floor chosen by
    leave-one-question-out cross-validation on dev); a paper is kept when the probability reaches
