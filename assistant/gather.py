@@ -9,11 +9,17 @@
    - ``bm25``: the BM25 score relative to the best paper's (dense and keywords must agree);
    - ``prf``: similarity to the centroid of the three strongest candidates, as a z-score (pseudo-relevance
      feedback: papers central to a topic resemble each other, a paper matching on incidental words does not).
-3. The bar: a logistic model over those signals gives each paper a relevance probability (``WEIGHTS``, fitted
-   on the dev overview questions only by ``python -m evals.calibrate_summary``); a paper is kept when the
-   probability reaches ``summary_min_relevance`` and ``summary_relative_to_top`` of the best paper's.
-   ``breadth`` (narrow / normal / wide) moves both; ``min_relevance`` replaces the first.
-4. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (the answers'
+3. Query expansion from the confident core (RM3-style keyword feedback): a first pass over those four signals
+   (``FIRST_WEIGHTS``) finds the papers surely on the topic; the words most of them share (weighted by IDF, as
+   they are written there) are added to the core and BM25 is asked again. ``bm25_expanded`` is each paper's
+   score for that longer query relative to the best; papers only it finds join the candidates. A paper in the
+   topic's own vocabulary ("teacher", "student", "logits" for "knowledge distillation") now agrees with it.
+4. The bar: a logistic model over the five signals gives each paper a relevance probability (``WEIGHTS``,
+   fitted on the dev overview questions only by ``python -m evals.calibrate_summary``, the floor chosen by
+   leave-one-question-out cross-validation on dev); a paper is kept when the probability reaches
+   ``summary_min_relevance`` and ``summary_relative_to_top`` of the best paper's. ``breadth`` (narrow /
+   normal / wide) moves both; ``min_relevance`` replaces the first.
+5. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (the answers'
    abstention signals: best cosine or coverage), at least the ``MIN_KEEP`` best papers are kept.
 """
 
@@ -22,23 +28,30 @@ from __future__ import annotations
 import math
 import re
 import weakref
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from assistant.retrieval import PaperHit
-from assistant.text import content_words
+from assistant.text import STOPWORDS, content_words, stem
 from common.errors import PapersError
 
 GATHER_DEPTH = 60
 MIN_KEEP = 3  # never abstain on a topic with this many clearly relevant papers
 PRF_SEEDS = 3
 TOPIC_MIN_COVERAGE = 0.35  # keyword coverage that says the corpus is on the topic (with PAPERS_MIN_RELEVANCE)
-# Logistic-regression weights over (z, title_coverage, prf, bm25) and the intercept, fitted on the dev
-# split of evals/datasets/overview.jsonl + gold.jsonl subfield questions (python -m evals.calibrate_summary).
-WEIGHTS = (0.988, 2.374, 0.529, 4.189)
-INTERCEPT = -7.435
+EXPANSION_SEEDS = 5  # at most this many confident papers feed the query expansion
+EXPANSION_TERMS = 8  # words added to the core (each shared by at least two of the seeds)
+CONFIDENT = 0.5  # first-pass relevance of a seed (the two best papers seed it when none reach this)
+# First pass, over (z, title_coverage, prf, bm25): finds the confident core the expansion reads.
+FIRST_WEIGHTS = (0.988, 2.374, 0.529, 4.189)
+FIRST_INTERCEPT = -7.435
+# The bar, over (z, title_coverage, prf, bm25, bm25_expanded), and its intercept: fitted on the dev split of
+# evals/datasets/overview.jsonl, gold.jsonl subfield and hard.jsonl overview questions (python -m evals.calibrate_summary).
+WEIGHTS = (0.956, 1.971, 0.441, 2.799, 2.634)
+INTERCEPT = -7.277
 # breadth -> (multiplier of summary_min_relevance, summary_relative_to_top override or None)
 BREADTHS = {"narrow": (3.0, 0.3), "normal": (1.0, None), "wide": (0.4, 0.0)}
 
@@ -81,7 +94,12 @@ class Candidate:
     title_coverage: float  # ... in the title alone
     bm25: float  # keyword score relative to the best candidate's (0 when BM25 did not retrieve it)
     prf: float = 0.0  # similarity to the strongest candidates' centroid, z-scored against the corpus
+    bm25_expanded: float = 0.0  # keyword score for the core plus the confident papers' shared words, relative
     relevance: float = 0.0  # probability that the paper is central to the topic (the logistic bar)
+
+    def features(self) -> list[float]:
+        """The bar's inputs, in ``WEIGHTS`` order (the calibration fits on exactly these)."""
+        return [self.z, self.title_coverage, self.prf, self.bm25, self.bm25_expanded]
 
 
 class CorpusVectors:
@@ -134,9 +152,42 @@ def corpus_vectors(retriever: Any) -> CorpusVectors:
     return _VECTORS[retriever]
 
 
+def _logistic(weights: tuple[float, ...], intercept: float, values: list[float]) -> float:
+    x = intercept + sum(w * v for w, v in zip(weights, values))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+def first_pass(c: Candidate) -> float:
+    return _logistic(FIRST_WEIGHTS, FIRST_INTERCEPT, c.features()[:4])
+
+
 def relevance(c: Candidate) -> float:
-    x = WEIGHTS[0] * c.z + WEIGHTS[1] * c.title_coverage + WEIGHTS[2] * c.prf + WEIGHTS[3] * c.bm25 + INTERCEPT
-    return 1.0 / (1.0 + math.exp(-x))
+    return _logistic(WEIGHTS, INTERCEPT, c.features())
+
+
+_SURFACE = re.compile(r"[A-Za-z][A-Za-z0-9-]*[A-Za-z0-9]")
+
+
+def expansion_terms(picker: Any, core: str, texts: list[str], n: int = EXPANSION_TERMS) -> list[str]:
+    """Up to ``n`` words that at least two of ``texts`` share and the core lacks, rarest-in-corpus first (by
+    count x IDF), each written as the texts most often write it (BM25 stems on its own)."""
+    have = content_words(core)
+    seen: Counter[str] = Counter()
+    forms: dict[str, Counter[str]] = {}
+    for text in texts:
+        words = {}
+        for w in _SURFACE.findall(text):
+            low = w.lower()
+            if low in STOPWORDS or len(low) <= 2 or "-" in low:
+                continue
+            key = stem(low)
+            if key not in have:
+                words.setdefault(key, Counter())[low] += 1
+        for key, counts in words.items():
+            seen[key] += 1
+            forms.setdefault(key, Counter()).update(counts)
+    scored = sorted(((count * picker.idf(key), key) for key, count in seen.items() if count >= 2), reverse=True)
+    return [forms[key].most_common(1)[0][0] for _, key in scored[:n]]
 
 
 def _bm25_scores(retriever: Any, text: str, depth: int) -> dict[str, float]:
@@ -151,8 +202,9 @@ def _bm25_scores(retriever: Any, text: str, depth: int) -> dict[str, float]:
 
 def candidates(assistant: Any, topic: str) -> list[Candidate]:
     """The papers a summary considers (the ``GATHER_DEPTH`` most similar by embedding, those BM25 finds in its
-    ``2 x GATHER_DEPTH`` best chunks, and papers by an author named in the topic), most relevant first, with
-    the signals and the relevance the bar uses. One query embedding scores the whole corpus."""
+    ``2 x GATHER_DEPTH`` best chunks for the core and for the expanded core, and papers by an author named in
+    the topic), most relevant first, with the signals and the relevance the bar uses. One query embedding
+    scores the whole corpus."""
     retriever = assistant.retriever
     core = topic_core(topic)
     vectors = corpus_vectors(retriever)
@@ -163,21 +215,47 @@ def candidates(assistant: Any, topic: str) -> list[Candidate]:
     pool = sorted(cosines, key=lambda pid: -cosines[pid])[:GATHER_DEPTH]
     pool += [pid for pid in list(bm25) + sorted(authors) if pid not in set(pool)]
     top_bm25 = max(bm25.values(), default=0.0) or 1.0
-    out = []
-    for pid in dict.fromkeys(pool):
+
+    def candidate(pid: str) -> Candidate:
         paper = retriever.papers[pid]
         hit = PaperHit(paper=paper, paper_id=pid, score=0.0, dense=cosines.get(pid), bm25=bm25.get(pid),
                        author_match=pid in authors, texts=[paper.abstract])
-        out.append(Candidate(
+        return Candidate(
             hit=hit, cosine=cosines.get(pid, 0.0), z=zs.get(pid, 0.0),
             coverage=assistant.picker.coverage(core, [f"{paper.title} {paper.abstract}"]),
-            title_coverage=assistant.picker.coverage(core, [paper.title]), bm25=bm25.get(pid, 0.0) / top_bm25))
+            title_coverage=assistant.picker.coverage(core, [paper.title]), bm25=bm25.get(pid, 0.0) / top_bm25)
+
+    out = [candidate(pid) for pid in dict.fromkeys(pool)]
     seeds = sorted(out, key=lambda c: -(c.z + 2 * c.coverage))[:PRF_SEEDS]
     prf = vectors.centroid_zscores([c.hit.paper_id for c in seeds]) if seeds else {}
     for c in out:
         c.prf = prf.get(c.hit.paper_id, 0.0)
+    _expand(assistant, core, out, candidate, prf)
+    for c in out:
         c.relevance = c.hit.score = relevance(c)
     return sorted(out, key=lambda c: -c.relevance)
+
+
+def _expand(assistant: Any, core: str, out: list[Candidate], candidate: Any, prf: dict[str, float]) -> None:
+    """Keyword feedback from the confident core: sets ``bm25_expanded`` on every candidate and appends the
+    papers only the expanded query finds (in place)."""
+    first = sorted(out, key=lambda c: -first_pass(c))
+    confident = [c for c in first if first_pass(c) >= CONFIDENT][:EXPANSION_SEEDS] or first[:2]
+    terms = expansion_terms(assistant.picker, core, [f"{c.hit.paper.title}. {c.hit.paper.abstract}" for c in confident])
+    if not terms:
+        for c in out:
+            c.bm25_expanded = c.bm25
+        return
+    expanded = _bm25_scores(assistant.retriever, f"{core} {' '.join(terms)}", 2 * GATHER_DEPTH)
+    top = max(expanded.values(), default=0.0) or 1.0
+    known = {c.hit.paper_id for c in out}
+    for pid in expanded:
+        if pid not in known:
+            c = candidate(pid)
+            c.prf = prf.get(pid, 0.0)
+            out.append(c)
+    for c in out:
+        c.bm25_expanded = expanded.get(c.hit.paper_id, 0.0) / top
 
 
 def on_topic(assistant: Any, found: list[Candidate]) -> bool:

@@ -1,12 +1,14 @@
 """Fit the summary relevance bar on dev overview questions only, and report it on the frozen test split.
 
 Run: .venv/bin/python -m evals.calibrate_summary
-Questions: ``subfield`` questions of evals/datasets/overview.jsonl and gold.jsonl. A logistic regression
-(scikit-learn) is fitted on the dev split's candidates (gold titles = 1, others = 0, acceptable titles left
-out), then the probability floor and the share-of-best are chosen on dev: the highest recall whose mean
-precision stays at least ``--min-precision``. Test figures are printed beside, never used for a choice.
-Prints the weights and thresholds; changes nothing (copy them into assistant/gather.py and
-common/settings.py by hand).
+Questions: ``subfield`` questions of evals/datasets/overview.jsonl and gold.jsonl, and ``overview`` questions of
+hard.jsonl (asked in chat: their topic is what `assistant.route.overview_topic` extracts). A logistic regression
+(scikit-learn) over ``Candidate.features()`` is fitted on the dev split's candidates (gold titles = 1, others
+= 0, acceptable titles left out), then the probability floor is chosen on dev: the highest recall whose mean
+precision stays at least ``--min-precision``. Leave-one-question-out cross-validation on dev (fit and floor
+chosen without the held-out question) estimates how that choice does on questions it was not fitted on.
+Test figures are printed beside, never used for a choice. Prints the weights and the floor; changes nothing
+(copy them into assistant/gather.py and common/settings.py by hand).
 """
 
 from __future__ import annotations
@@ -18,23 +20,30 @@ import numpy as np
 
 from assistant.api import summary_candidates
 from assistant.gather import MIN_KEEP, Candidate
+from assistant.route import overview_topic
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
 
-DATASETS = [Path(__file__).parent / "datasets" / "overview.jsonl", Path(__file__).parent / "datasets" / "gold.jsonl"]
+DATASETS = Path(__file__).parent / "datasets"
 CAP = 20  # summary_max_papers
+FLOORS = [f / 100 for f in range(2, 61, 2)]
+Row = tuple[Question, list[Candidate]]
 
 
-def features(c: Candidate) -> list[float]:
-    return [c.z, c.title_coverage, c.prf, c.bm25]
+def questions() -> list[tuple[Question, str]]:
+    """(question, topic the summary is asked for) for every summary-scored question of the eval sets."""
+    out = [(q, q.question) for name in ("overview.jsonl", "gold.jsonl") for q in load_dataset(DATASETS / name)
+           if q.kind == "subfield"]
+    return out + [(q, overview_topic(q.question)) for q in load_dataset(DATASETS / "hard.jsonl") if q.kind == "overview"]
 
 
-def recall_precision(rows: list[tuple[Question, list[Candidate], np.ndarray]], floor: float, relative: float) -> tuple[float, float]:
+def recall_precision(rows: list[Row], probs: list[np.ndarray], floor: float) -> tuple[float, float]:
+    """Mean recall of gold and precision against gold + acceptable when papers at or above ``floor`` are kept
+    (at least ``MIN_KEEP``, at most ``CAP``), as `assistant.gather.select` keeps them."""
     recalls, precisions = [], []
-    for q, found, prob in rows:
+    for (q, found), prob in zip(rows, probs):
         order = np.argsort(-prob)
-        top = prob[order[0]] if len(order) else 0.0
-        kept = [found[i].hit.paper.title for i in order if prob[i] >= floor and prob[i] >= relative * top]
+        kept = [found[i].hit.paper.title for i in order if prob[i] >= floor]
         if len(kept) < MIN_KEEP:
             kept = [found[i].hit.paper.title for i in order[:MIN_KEEP]]
         kept_set = set(kept[:CAP])
@@ -44,41 +53,54 @@ def recall_precision(rows: list[tuple[Question, list[Candidate], np.ndarray]], f
     return float(np.mean(recalls)), float(np.mean(precisions))
 
 
-def main() -> None:
+def fit(rows: list[Row], min_precision: float):
+    """(model, floor): the logistic bar fitted on ``rows`` and the floor with the best recall at that precision."""
     from sklearn.linear_model import LogisticRegression
 
+    x, y = [], []
+    for q, found in rows:
+        for c in found:
+            if c.hit.paper.title not in q.acceptable_titles:
+                x.append(c.features())
+                y.append(1 if c.hit.paper.title in q.gold_titles else 0)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(x), np.array(y))
+    probs = scored(model, rows)
+    results = [(recall_precision(rows, probs, f), f) for f in FLOORS]
+    ok = [r for r in results if r[0][1] >= min_precision] or results
+    return model, max(ok, key=lambda r: (r[0][0], r[0][1]))[1]
+
+
+def scored(model, rows: list[Row]) -> list[np.ndarray]:
+    return [model.predict_proba(np.array([c.features() for c in found]))[:, 1] for _, found in rows]
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--min-precision", type=float, default=0.68)
+    parser.add_argument("--min-precision", type=float, default=0.70)
     args = parser.parse_args()
     settings = Settings()
-    questions = [q for path in DATASETS for q in load_dataset(path) if q.kind == "subfield"]
-    data = {q.id: (q, summary_candidates(q.question, settings=settings)) for q in questions}
-    dev = [data[q.id] for q in questions if q.split == "dev"]
-    test = [data[q.id] for q in questions if q.split == "test"]
-    x, y = [], []
-    for q, found in dev:
-        for c in found:
-            title = c.hit.paper.title
-            if title in q.acceptable_titles:
-                continue
-            x.append(features(c))
-            y.append(1 if title in q.gold_titles else 0)
-    model = LogisticRegression(C=1.0, max_iter=1000).fit(np.array(x), np.array(y))
-    print(f"WEIGHTS = {tuple(round(float(w), 3) for w in model.coef_[0])}  # z, title_coverage, prf, bm25")
+    data = [(q, summary_candidates(topic, settings=settings)) for q, topic in questions()]
+    dev = [row for row in data if row[0].split == "dev"]
+    test = [row for row in data if row[0].split == "test"]
+    held_out = []
+    for i, row in enumerate(dev):
+        model, floor = fit(dev[:i] + dev[i + 1:], args.min_precision)
+        held_out.append(recall_precision([row], scored(model, [row]), floor))
+    model, floor = fit(dev, args.min_precision)
+    print(f"WEIGHTS = {tuple(round(float(w), 3) for w in model.coef_[0])}  # z, title_coverage, prf, bm25, bm25_expanded")
     print(f"INTERCEPT = {float(model.intercept_[0]):.3f}")
-
-    def scored(rows):
-        return [(q, found, model.predict_proba(np.array([features(c) for c in found]))[:, 1]) for q, found in rows]
-
-    dev_rows, test_rows = scored(dev), scored(test)
-    grid = [(f / 100, r / 100) for f in range(2, 41, 2) for r in range(0, 41, 5)]
-    results = [(recall_precision(dev_rows, f, r), f, r) for f, r in grid]
-    ok = [row for row in results if row[0][1] >= args.min_precision] or results
-    (rec, prec), floor, relative = max(ok, key=lambda row: (row[0][0], row[0][1]))
-    trec, tprec = recall_precision(test_rows, floor, relative)
-    print(f"summary_min_relevance={floor:.2f} summary_relative_to_top={relative:.2f}")
-    print(f"  dev  ({len(dev)} questions): recall {rec:.3f} precision {prec:.3f}")
-    print(f"  test ({len(test)} questions): recall {trec:.3f} precision {tprec:.3f}  (frozen: reported, not tuned on)")
+    print(f"summary_min_relevance={floor:.2f}")
+    cv = np.mean(held_out, axis=0)
+    print(f"  dev, leave-one-question-out ({len(dev)} questions): recall {cv[0]:.3f} precision {cv[1]:.3f}")
+    for name, rows in (("dev", dev), ("test", test)):
+        by = {}
+        for row in rows:
+            by.setdefault(row[0].id.split("-")[0], []).append(row)
+        parts = "; ".join(f"{k} ({len(v)}) {recall_precision(v, scored(model, v), floor)[0]:.3f} / "
+                          f"{recall_precision(v, scored(model, v), floor)[1]:.3f}" for k, v in sorted(by.items()))
+        rec, prec = recall_precision(rows, scored(model, rows), floor)
+        print(f"  {name} ({len(rows)} questions): recall {rec:.3f} precision {prec:.3f}   [{parts}]"
+              + ("  (frozen: reported, not tuned on)" if name == "test" else ""))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,15 @@ def test_long_overview_question_gathers_the_papers_of_its_topic(real_settings):
     assert len(covered(summary) & set(GOLD["subfield-01"].gold_titles)) >= 3
 
 
+def test_gather_asks_again_with_the_confident_papers_words(real_settings):
+    from assistant.api import summary_candidates
+
+    found = summary_candidates("knowledge distillation", settings=real_settings())
+    assert any(not c.bm25 and c.bm25_expanded > 0 for c in found)  # papers only the expanded query reaches join
+    top = [c.hit.paper.title for c in found[:5]]  # and the distillation papers stay on top
+    assert len(set(top) & set(GOLD["subfield-03"].gold_titles + GOLD["subfield-03"].acceptable_titles)) >= 4
+
+
 def test_no_abstention_on_a_topic_with_three_relevant_papers(real_settings):
     summary = assistant.summarize("model merging and model fusion", settings=real_settings(), backend="extractive")
     assert not summary.abstained and summary.kept >= 3
