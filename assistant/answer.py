@@ -168,14 +168,14 @@ class Assistant:
             yield Answer(question=question, answer=problem, abstained=True, citations=[], sources=[], backend=backend,
                          mode=mode or self.settings.retrieval.mode, status="abstained", notices=[problem])
             return
-        result = pick_pair(self, query, k, mode, filters) if kind == "compare" else None
-        kind = "compare" if result is not None else "answer"
-        result = result or self.retriever.retrieve(query, k=k, mode=mode, filters=filters)
+        pair = pick_pair(self, query, k, mode, filters) if kind == "compare" else None
+        kind = "compare" if pair is not None else "answer"
+        result, sides = pair or (self.retriever.retrieve(query, k=k, mode=mode, filters=filters), [])
         t_retrieve = (time.perf_counter() - t0) * 1000
         coverage = self.picker.coverage(query, [f"{h.paper.title} {' '.join(h.texts)}" for h in result.hits])
         base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
                     coverage=round(coverage, 4), kind=kind)
-        judged = self.judge(query, result.hits, result.author_matched or assume_relevant)
+        judged = self.judge(query, result.hits, result.author_matched or assume_relevant, sides)
         status = self.decide(judged)
         sources = [_source(h, j) for h, j in judged]
         if status != "answered":
@@ -249,14 +249,16 @@ class Assistant:
         return self.picker.compose(question, packed.texts, self.settings.answer.extractive_sources,
                                    dense=[h.dense for h in packed.hits], dense_floor=self.settings.retrieval.min_relevance)
 
-    def judge(self, question: str, hits: list[PaperHit], trusted: bool) -> list[tuple[PaperHit, tuple[str, float]]]:
+    def judge(self, question: str, hits: list[PaperHit], trusted: bool,
+              sides: list[tuple[str, list[PaperHit]]] | None = None) -> list[tuple[PaperHit, tuple[str, float]]]:
         """Each hit with (judgement, probability) from the answerability model (assistant/answerability.py).
 
         ``trusted`` (an author match, or a follow-up about papers already found relevant): author-matched hits,
-        or all hits for a follow-up, are relevant whatever the model says.
+        or all hits for a follow-up, are relevant whatever the model says. ``sides``: a comparison's two
+        described works and their own hits, matched to the first two hits (``assistant.compare.pick_pair``).
         """
         out = []
-        for h, j in zip(hits, self.answerability.judge(question, hits)):
+        for h, j in zip(hits, self.answerability.judge(question, hits, sides or ())):
             label = RELEVANT if trusted and (h.author_match or not any(x.author_match for x in hits)) else j.label
             out.append((h, (label, round(j.probability, 4))))
         return out

@@ -34,7 +34,6 @@ FEATURES = ("dense", "dense_gap", "dense_margin", "coverage", "sentence_coverage
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ASCII_WORD = re.compile(r"[a-z]+")
 _COMPARISON = re.compile(r"\b(compare[sd]?|comparison|contrast|differ|differs|difference|versus|vs\.?)\b", re.IGNORECASE)
-_JOIN = re.compile(r"\b(with|and|versus|vs\.?|from)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -68,17 +67,40 @@ class AnswerabilityModel:
         z = self.intercept + sum(c * (feats[f] - m) / s for f, c, m, s in zip(self.features, self.coef, self.mean, self.scale))
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def judge(self, question: str, hits: Sequence[PaperHit]) -> list[Judgement]:
-        """A comparison describes each paper in one half: a paper is judged by the half that fits it best."""
+    def label(self, p: float) -> str:
+        return RELEVANT if p >= self.relevant else LOOSE if p >= self.loose else IRRELEVANT
+
+    def judge(self, question: str, hits: Sequence[PaperHit],
+              sides: Sequence[tuple[str, Sequence[PaperHit]]] = ()) -> list[Judgement]:
+        """A comparison describes each paper in one half: a paper is judged by the half that fits it best.
+
+        ``sides``: for a comparison whose first two hits were picked one per described work
+        (``assistant.compare.pick_pair``), each work's description and its own retrieval. Each paper of that
+        pair is also judged as the answer to its own description among its own hits, and when one is relevant
+        the other needs only to be loosely related: both works were asked about, and a work described in
+        half a sentence is matched more loosely than a whole question."""
         out = []
         halves = [source_features(self.picker, part, hits) for part in comparison_parts(question)]
         for i, feats in enumerate(source_features(self.picker, question, hits)):
             p = max([self.probability(feats)] + [self.probability(h[i]) for h in halves])
             if feats["title_overlap"] >= self.title_match:  # the question is (nearly) the paper's title
                 p = max(p, self.relevant)
-            label = RELEVANT if p >= self.relevant else LOOSE if p >= self.loose else IRRELEVANT
-            out.append(Judgement(probability=p, label=label, features=feats))
+            out.append(Judgement(probability=p, label=self.label(p), features=feats))
+        if len(sides) == 2 and len(hits) >= 2:
+            own = [self._own(hits[i], side, context) for i, (side, context) in enumerate(sides)]
+            pair = [max(j.probability, o) for j, o in zip(out, own)]
+            if max(pair) >= self.relevant and min(pair) >= self.loose:
+                pair = [max(p, self.relevant) for p in pair]
+            for j, p in zip(out, pair):
+                j.probability, j.label = p, self.label(p)
         return out
+
+    def _own(self, hit: PaperHit, side: str, context: Sequence[PaperHit]) -> float:
+        """The probability that ``hit`` answers ``side``, among the hits retrieved for that side."""
+        ids = [h.paper_id for h in context]
+        if hit.paper_id not in ids:
+            return 0.0
+        return self.probability(source_features(self.picker, side, context)[ids.index(hit.paper_id)])
 
 
 @lru_cache(maxsize=4096)
@@ -129,15 +151,10 @@ def source_features(picker: SentencePicker, question: str, hits: Sequence[PaperH
 
 
 def comparison_parts(question: str) -> list[str]:
-    """The two halves of a comparison question ("how does X differ from Y?"), split at the joining word
-    nearest the middle; [] for any other question."""
-    if not _COMPARISON.search(question):
-        return []
-    joins = [m.start() for m in _JOIN.finditer(question)]
-    if not joins:
-        return []
-    cut = min(joins, key=lambda c: abs(c - len(question) / 2))
-    return [question[:cut], question[cut:]]
+    """The two described works of a comparison question ("how does X differ from Y?"); [] for any other."""
+    from assistant.compare import split_sides
+
+    return split_sides(question) if _COMPARISON.search(question) else []
 
 
 def question_problem(question: str, picker: SentencePicker) -> str | None:

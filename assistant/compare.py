@@ -14,6 +14,7 @@ and a cell its abstract does not support (``assistant.text.support``) falls back
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.citations import cite
@@ -53,24 +54,28 @@ def split_sides(question: str) -> list[str]:
 
 
 def pick_pair(assistant: Assistant, question: str, k: int | None, mode: str | None,
-              filters: Filters | None) -> RetrievalResult | None:
-    """Retrieval for a comparison: each side's best paper first ([1], [2]), then the whole question's hits.
+              filters: Filters | None) -> tuple[RetrievalResult, list[tuple[str, list[PaperHit]]]] | None:
+    """Retrieval for a comparison: each side's best paper first ([1], [2]), then the whole question's hits;
+    with each described work and its own hits, in the order of [1] and [2] ([] when the question did not split).
     None when two distinct papers cannot be found (the caller answers it as an ordinary question)."""
     whole = assistant.retriever.retrieve(question, k=max(k or 0, SIDE_DEPTH * 2), mode=mode, filters=filters)
-    in_whole = {h.paper_id: h.score for h in whole.hits}
+    in_whole = {h.paper_id: h for h in whole.hits}
     whole.hits = whole.hits[: k or assistant.settings.retrieval.top_k]
-    sides = [assistant.retriever.retrieve(side, k=SIDE_DEPTH, mode=mode, filters=filters).hits
-             for side in split_sides(question)]
+    described = split_sides(question)
+    sides = [assistant.retriever.retrieve(side, k=SIDE_DEPTH, mode=mode, filters=filters).hits for side in described]
     chosen: list[PaperHit] = []
     if len(sides) == 2 and sides[0] and sides[1]:
         # each side's best paper, the whole question's ranking breaking near-ties (a pair compared in one
         # question usually shares its theme)
         def fit(h: PaperHit) -> float:
-            return h.score + WHOLE_WEIGHT * in_whole.get(h.paper_id, 0.0)
+            return h.score + WHOLE_WEIGHT * (in_whole[h.paper_id].score if h.paper_id in in_whole else 0.0)
 
         pairs = [(a, b) for a in sides[0] for b in sides[1] if a.paper_id != b.paper_id]
         if pairs:
             chosen = list(max(pairs, key=lambda p: fit(p[0]) + fit(p[1])))
+    matched = list(zip(described, sides)) if len(chosen) == 2 else []
+    # as sources of the whole question, the pair carries the whole question's evidence (not its side's)
+    chosen = [in_whole.get(h.paper_id) or replace(h, score=0.0, dense=None, bm25=None) for h in chosen]
     for h in whole.hits:  # unsplittable question, or a side found nothing new
         if len(chosen) >= 2:
             break
@@ -83,7 +88,7 @@ def pick_pair(assistant: Assistant, question: str, k: int | None, mode: str | No
     hits = chosen + [h for h in whole.hits if h.paper_id not in ids]
     hits = hits[: max(len(whole.hits), 2)]
     best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    return type(whole)(hits=hits, mode=whole.mode, best_dense=best, author_matched=whole.author_matched)
+    return type(whole)(hits=hits, mode=whole.mode, best_dense=best, author_matched=whole.author_matched), matched
 
 
 def _quote_cells(assistant: Assistant, side: str, text: str) -> dict[str, str]:

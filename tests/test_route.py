@@ -66,3 +66,16 @@ def test_comparison_renders_a_table_citing_both_papers(real_settings):
                 assert row[column].endswith(f"[{row['n']}].") and row[column][:40] in abstract
     table = rows_markdown(answer.comparison)
     assert table.startswith("| paper | problem | method | result |") and table in answer_markdown(answer)
+
+
+@pytest.mark.slow
+def test_comparison_cites_both_works_when_one_is_described_loosely(real_settings):
+    # the second work ("the fix that keeps rare but valuable tokens alive") shares few words with its abstract:
+    # it is matched to its own best paper and kept beside the first, not replaced by a neighbour
+    answer = assistant.ask("Compare the account of why policy entropy collapses when reasoning models are trained with RL "
+                           "against the fix that keeps rare but valuable tokens alive.", settings=real_settings(), backend="extractive")
+    assert answer.kind == "compare" and answer.status == "answered"
+    assert [c.title.split(":")[0] for c in answer.citations[:2]] == [
+        "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models",
+        "Low-probability Tokens Sustain Exploration in Reinforcement Learning with Verifiable Reward"]
+    assert [r["n"] for r in answer.comparison] == [1, 2]

@@ -1,0 +1,54 @@
+"""The answerability fit: what the runtime applies is what scikit-learn fitted, and the threshold keeps
+cross-validated false abstention within its bar (synthetic examples; the real fit is `python -m evals.fit_answerability`)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from assistant.answerability import FEATURES, AnswerabilityModel
+from evals.fit_answerability import Model, cross_validate, export, outcomes, pick_threshold, predict
+
+
+def _rows(n: int = 120, seed: int = 0) -> list[dict]:
+    """Questions with five retrieved papers each: answerable ones have one gold paper whose evidence is
+    stronger (noisy), unanswerable ones have none."""
+    rng = random.Random(seed)
+    rows = []
+    for q in range(n):
+        kind = "lookup" if q % 3 else "abstain"
+        feats, labels = [], []
+        for rank in range(5):
+            gold = kind == "lookup" and rank == 0
+            base = 0.6 if gold else 0.3
+            feats.append({f: min(1.0, max(0.0, base + rng.gauss(0, 0.12))) for f in FEATURES})
+            labels.append(1 if gold else 0)
+        rows.append({"id": f"q{q}", "kind": kind, "abstain_kind": "in_domain" if kind == "abstain" else None, "split": "dev",
+                     "features": feats, "halves": [], "labels": labels, "gold": ["g"] if kind == "lookup" else [],
+                     "titles": ["g" if kind == "lookup" and r == 0 else f"t{r}" for r in range(5)]})
+    return rows
+
+
+def test_runtime_model_gives_the_probabilities_scikit_learn_fitted(tmp_path):
+    rows = _rows()
+    model = Model(rows, ("coverage", "dense", "bm25"), C=0.1)
+    spec = export(model, 0.6, 0.3, {})
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    runtime = AnswerabilityModel(picker=None, path=path)  # type: ignore[arg-type]
+    feats = rows[1]["features"]
+    assert [round(runtime.probability(f), 6) for f in feats] == pytest.approx([round(p, 6) for p in model.proba(feats)], abs=1e-5)
+    assert runtime.features == ["coverage", "dense", "bm25"] and runtime.relevant == 0.6
+
+
+def test_threshold_keeps_cross_validated_false_abstention_within_its_bar():
+    rows = _rows()
+    oof = cross_validate(rows, folds=5, features=("coverage", "dense"), C=0.1)
+    t = pick_threshold(rows, oof, max_false=0.02)
+    assert outcomes(rows, oof, t)["false_abstention_ask"] <= 0.02
+    # and it is the highest such threshold: one step up refuses more answerable questions than allowed
+    assert t >= 0.985 or outcomes(rows, oof, t + 0.005)["false_abstention_ask"] > 0.02
+    assert len(predict(Model(rows, ("coverage",), 0.1), rows[:3])) == 3
+
