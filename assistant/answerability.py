@@ -123,7 +123,7 @@ def source_features(picker: SentencePicker, question: str, hits: Sequence[PaperH
     top_idf = picker.idf("") or 1.0  # a word no abstract uses
     total = sum(idf.values()) or 1.0
     known = [w for w in q if picker.df.get(w, 0) > 0]
-    specific = sorted(known, key=lambda w: -idf[w])[:2]
+    specific = sorted(known, key=lambda w: (-idf[w], w))[:2]  # ties by word: the same in every process
     unknown = (len(q) - len(known)) / len(q) if q else 1.0
     q_pairs = _pairs(question)
     denses = [h.dense or 0.0 for h in hits]
