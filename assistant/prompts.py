@@ -9,6 +9,7 @@ the answer even when a small model would obey it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -149,37 +150,33 @@ def user_prompt(question: str, sources: str, kind: str = "answer") -> str:
     return f"Sources:\n{sources}\n\nQuestion: {question}\n{INSTRUCTIONS.get(kind, INSTRUCTIONS['answer'])}"
 
 
-def _fits_by_bytes(question: str, hits: list[PaperHit], window: int, answer_tokens: int) -> PackedContext | None:
-    """Every source, whole, when they fit even at one token per UTF-8 byte (a cl100k token is never shorter
-    than a byte), else None. Then ``pack`` would keep them all too, so nothing needs counting and tiktoken's
-    encoding (~0.1 s to load) stays unloaded: the usual case for the extractive backend's 16k window."""
-    budget = window - answer_tokens - _MARGIN - _bytes(SYSTEM_PROMPT) - max(_bytes(user_prompt(question, "", k)) for k in INSTRUCTIONS)
-    if budget <= 0:
-        return None
-    packed = PackedContext(hits=[], texts=[])
-    for hit in hits:
-        text, removed = redact_instructions(source_text(hit))
-        budget -= _bytes(format_source(len(packed.hits) + 1, hit, text)) + 1
-        if budget < 0:
-            return None
-        packed.redacted += removed
-        packed.hits.append(hit)
-        packed.texts.append(text)
-    return packed
+def _budget(question: str, window: int, answer_tokens: int, measure: Callable[[str], int]) -> int:
+    """What the window leaves for sources after the answer, the system prompt and the longest instruction."""
+    return window - answer_tokens - _MARGIN - measure(SYSTEM_PROMPT) - max(measure(user_prompt(question, "", k)) for k in INSTRUCTIONS)
 
 
 def _bytes(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
+def _fits_whole_by_bytes(question: str, hits: list[PaperHit], window: int, answer_tokens: int) -> bool:
+    """Whether every source fits whole even at one token per UTF-8 byte (a cl100k token is never shorter than
+    a byte). Then counting would keep them all too, so nothing needs counting and tiktoken's encoding (~0.1 s
+    to load) stays unloaded: the usual case for the extractive backend's 16k window."""
+    budget = _budget(question, window, answer_tokens, _bytes)
+    need = sum(_bytes(format_source(n, hit, redact_instructions(source_text(hit))[0])) + 1 for n, hit in enumerate(hits, 1))
+    return 0 < budget and need <= budget
+
+
 def pack(question: str, hits: list[PaperHit], window: int, answer_tokens: int) -> PackedContext:
     """Fit sources in rank order; truncate the one that straddles the budget, drop the rest (lowest-ranked)."""
-    packed = _fits_by_bytes(question, hits, window, answer_tokens)
-    return _with_notices(packed, window) if packed is not None else _pack_counted(question, hits, window, answer_tokens)
+    measure = _bytes if _fits_whole_by_bytes(question, hits, window, answer_tokens) else count_tokens
+    return _pack(question, hits, window, answer_tokens, measure)
 
 
-def _pack_counted(question: str, hits: list[PaperHit], window: int, answer_tokens: int) -> PackedContext:
-    budget = window - answer_tokens - _MARGIN - count_tokens(SYSTEM_PROMPT) - max(count_tokens(user_prompt(question, "", k)) for k in INSTRUCTIONS)
+def _pack(question: str, hits: list[PaperHit], window: int, answer_tokens: int,
+          measure: Callable[[str], int]) -> PackedContext:
+    budget = _budget(question, window, answer_tokens, measure)
     if budget <= 0:
         raise PapersError(
             f"the question is {count_tokens(question)} tokens, too long for this model's {window}-token window; shorten it"
@@ -188,8 +185,8 @@ def _pack_counted(question: str, hits: list[PaperHit], window: int, answer_token
     for hit in hits:
         text, removed = redact_instructions(source_text(hit))
         packed.redacted += removed
-        cost = count_tokens(format_source(len(packed.hits) + 1, hit, text)) + 1
-        if cost > budget:
+        cost = measure(format_source(len(packed.hits) + 1, hit, text)) + 1
+        if cost > budget:  # never when measuring bytes: pack measures bytes only when everything fits
             if budget >= 96:  # worth keeping a truncated abstract
                 text = _truncate(text, budget - (cost - count_tokens(text)) - 8)
                 packed.truncated += 1
@@ -200,10 +197,6 @@ def _pack_counted(question: str, hits: list[PaperHit], window: int, answer_token
         packed.hits.append(hit)
         packed.texts.append(text)
         budget -= cost
-    return _with_notices(packed, window)
-
-
-def _with_notices(packed: PackedContext, window: int) -> PackedContext:
     if packed.dropped:
         packed.notices.append(f"{packed.dropped} lower-ranked source(s) left out to fit the {window}-token window")
     if packed.truncated:

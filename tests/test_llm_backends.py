@@ -63,11 +63,12 @@ def test_local_prompt_fits_the_small_window(real_settings):
 def test_packing_without_counting_keeps_what_counting_keeps(real_settings):
     """Below a budget that fits every source even at one token per byte, pack skips tiktoken; at every window
     around the point where counting starts to matter, the result is what exact counting packs."""
-    from assistant.prompts import _pack_counted
+    from assistant.prompts import _pack
+    from ingest.tokens import count_tokens
 
     hits = assistant.retrieve("process reward models", settings=real_settings(), k=10).hits
     for window in range(1024, 20000, 331):
-        fast, exact = pack("process reward models", hits, window, 256), _pack_counted("process reward models", hits, window, 256)
+        fast, exact = pack("process reward models", hits, window, 256), _pack("process reward models", hits, window, 256, count_tokens)
         assert (fast.texts, fast.notices, [h.paper_id for h in fast.hits]) == (exact.texts, exact.notices, [h.paper_id for h in exact.hits])
 
 
