@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from llama_index.core import VectorStoreIndex
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import QueryFusionRetriever
 from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
-from llama_index.core.schema import NodeWithScore, QueryBundle
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-from llama_index.retrievers.bm25 import BM25Retriever
-from llama_index.vector_stores.chroma import ChromaVectorStore
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 
 from common.errors import PapersError
 from common.settings import RetrievalSettings, Settings
 from ingest.embed import embedder_id, make_embedder
+from ingest.keyword import KeywordIndex
 from ingest.records import Paper
 from ingest.store import open_index
 
@@ -69,27 +65,60 @@ class RetrievalResult:
 
 
 class _Recorder(BaseRetriever):
-    """Pass-through that keeps each node's raw score before fusion rescales it in place.
+    """Pass-through that keeps each node's raw score before fusion rescales it in place."""
 
-    ``top_k`` sets the shared inner retriever's depth for this call only, under ``lock``, so threads
-    serving different requests never see each other's depth."""
-
-    def __init__(self, inner: BaseRetriever, top_k: int | None = None, lock: threading.Lock | None = None) -> None:
+    def __init__(self, inner: BaseRetriever) -> None:
         super().__init__()
         self.inner = inner
-        self.top_k = top_k
-        self.lock = lock
         self.raw: dict[str, float] = {}
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        if self.top_k is None or self.lock is None:
-            nodes = self.inner.retrieve(query_bundle)
-        else:
-            with self.lock:
-                self.inner.similarity_top_k = self.top_k
-                nodes = self.inner.retrieve(query_bundle)
+        nodes = self.inner.retrieve(query_bundle)
         self.raw = {n.node.node_id: float(n.score or 0.0) for n in nodes}
         return nodes
+
+
+def _node(chunk_id: str, text: str | None, meta: dict[str, Any] | None) -> TextNode:
+    """A chunk as a node; metadata in a fixed key order, since fusion merges the two sides' copies of a chunk
+    by node hash (which reads the metadata) and Chroma's query and get return the keys in different orders."""
+    return TextNode(id_=chunk_id, text=text or "", metadata=dict(sorted((meta or {}).items())))
+
+
+class _Dense(BaseRetriever):
+    """Chroma's nearest chunks, filtered by a ``where``; scores as llama-index reports them (exp(-distance))."""
+
+    def __init__(self, collection: Any, depth: int, where: dict[str, Any] | None, embed: Any) -> None:
+        super().__init__()
+        self.collection, self.depth, self.where, self.embed = collection, depth, where, embed
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        vector = query_bundle.embedding or self.embed(query_bundle.query_str)
+        got = self.collection.query(query_embeddings=[vector], n_results=self.depth, where=self.where,
+                                    include=["documents", "metadatas", "distances"])
+        return [NodeWithScore(node=_node(i, doc, meta), score=math.exp(-dist))
+                for i, doc, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                              got["distances"][0])]
+
+
+class _Keyword(BaseRetriever):
+    """BM25's best chunks under a filter mask; their text is fetched from Chroma for the hits only."""
+
+    def __init__(self, index: KeywordIndex, collection: Any, depth: int, mask: Any = None) -> None:
+        super().__init__()
+        self.index, self.collection, self.depth, self.mask = index, collection, depth, mask
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        found = self.index.search(query_bundle.query_str, self.depth, self.mask)
+        if not found:
+            return []
+        got = self.collection.get(ids=[i for i, _ in found], include=["documents", "metadatas"])
+        stored = {i: (doc, meta) for i, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [NodeWithScore(node=_node(i, *stored[i]), score=score)
+                for i, score in found if i in stored]
+
+
+class _NoMatch(Exception):
+    """A filter no paper can pass (e.g. an author nobody in the index is called)."""
 
 
 class Retriever:
@@ -107,18 +136,15 @@ class Retriever:
             self.papers[paper.paper_id] = paper
         self.collection = index.collection
         self.embed_model = make_embedder(settings)
-        self.vector_index = VectorStoreIndex.from_vector_store(
-            ChromaVectorStore(chroma_collection=index.collection), embed_model=self.embed_model
-        )
-        self.bm25 = BM25Retriever.from_persist_dir(str(index.generation_dir / "bm25"))
-        self._bm25_lock = threading.Lock()
-        self.n_chunks = index.collection.count()
-        self._authors = self._author_index()
+        self.keyword = KeywordIndex(index.generation_dir / "bm25")
+        self.n_chunks = len(self.keyword)
+        self._authors, self._names = self._author_index()
+        self._files: list[str] = list(records.get("files") or [])
         self._last_query: tuple[str, list[float]] | None = None
 
     def keyword_nodes(self, text: str, depth: int) -> list[NodeWithScore]:
-        """BM25's ``depth`` best chunks for ``text``; the shared retriever's depth is set under the lock."""
-        return _Recorder(self.bm25, top_k=min(depth, self.n_chunks), lock=self._bm25_lock).retrieve(text)
+        """BM25's ``depth`` best chunks for ``text``."""
+        return _Keyword(self.keyword, self.collection, min(depth, self.n_chunks)).retrieve(text)
 
     def query_embedding(self, text: str) -> list[float]:
         """The query's vector, computed once per question (retrievers, abstention and summaries share it)."""
@@ -127,48 +153,70 @@ class Retriever:
             last = self._last_query = (text, self.embed_model.get_query_embedding(text))
         return last[1]
 
-    def _author_index(self) -> dict[str, set[str]]:
-        names: dict[str, set[str]] = {}
+    def _author_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """Full names (two words or more) for author questions, and every casefolded name for filters."""
+        full: dict[str, set[str]] = {}
+        every: dict[str, set[str]] = {}
         for pid, paper in self.papers.items():
             for author in paper.authors:
+                key = author.casefold()
+                every.setdefault(key, set()).add(pid)
                 if len(author.split()) >= 2:
-                    names.setdefault(author.casefold(), set()).add(pid)
-        return names
+                    full.setdefault(key, set()).add(pid)
+        return full, every
 
     def authors_in(self, question: str) -> set[str]:
         """Papers by any author whose full name appears in the question."""
         q = question.casefold()
         found: set[str] = set()
         for name, pids in self._authors.items():
-            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", q):
+            if name in q and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", q):
                 found |= pids
         return found
 
-    def allowed(self, filters: Filters | None) -> set[str] | None:
+    def passes(self, paper_id: str, filters: Filters | None) -> bool:
+        """Whether one paper passes the filters (checked for the few papers an author question pins)."""
         if filters is None or not filters.active():
-            return None
-        out = set()
-        for pid, p in self.papers.items():
-            if filters.paper_ids is not None and pid not in filters.paper_ids:
-                continue
-            if filters.year_from is not None and (p.year is None or p.year < filters.year_from):
-                continue
-            if filters.year_to is not None and (p.year is None or p.year > filters.year_to):
-                continue
-            if filters.author and not any(filters.author.casefold() in a.casefold() for a in p.authors):
-                continue
-            if filters.source and not any(filters.source.casefold() in s.file.casefold() for s in p.sources):
-                continue
-            out.add(pid)
-        return out
+            return True
+        p = self.papers[paper_id]
+        return not (
+            (filters.paper_ids is not None and paper_id not in filters.paper_ids)
+            or (filters.year_from is not None and (p.year is None or p.year < filters.year_from))
+            or (filters.year_to is not None and (p.year is None or p.year > filters.year_to))
+            or (filters.author and not any(filters.author.casefold() in a.casefold() for a in p.authors))
+            or (filters.source and not any(filters.source.casefold() in s.file.casefold() for s in p.sources))
+        )
 
-    def _dense(self, depth: int, allowed: set[str] | None) -> BaseRetriever:
-        kwargs: dict[str, Any] = {"similarity_top_k": depth}
-        if allowed is not None:
-            kwargs["filters"] = MetadataFilters(
-                filters=[MetadataFilter(key="paper_id", value=sorted(allowed), operator=FilterOperator.IN)]
-            )
-        return self.vector_index.as_retriever(**kwargs)
+    def _where(self, filters: Filters) -> tuple[dict[str, Any] | None, set[str] | None]:
+        """The Chroma ``where`` for the filters, and the papers the keyword mask must keep (None: any)."""
+        clauses: list[dict[str, Any]] = []
+        keep: set[str] | None = set(filters.paper_ids) if filters.paper_ids is not None else None
+        if filters.year_from is not None:
+            clauses.append({"year": {"$gte": filters.year_from}})
+        if filters.year_to is not None:
+            clauses.append({"year": {"$lte": filters.year_to}})
+        for field_name, wanted, names in (("author_keys", filters.author, self._names),
+                                          ("source_files", filters.source, None)):
+            if not wanted:
+                continue
+            needle = wanted.casefold()
+            if names is None:  # source files: few, known from the records
+                hits = [f for f in self._files if needle in f.casefold()]
+                pids = {pid for pid, p in self.papers.items() if any(s.file in hits for s in p.sources)}
+            else:
+                hits = [n for n in names if needle in n]
+                pids = set().union(*(names[n] for n in hits)) if hits else set()
+            if not hits:
+                raise _NoMatch
+            keep = pids if keep is None else keep & pids
+            terms = [{field_name: {"$contains": h}} for h in hits]
+            clauses.append(terms[0] if len(terms) == 1 else {"$or": terms})
+        if filters.paper_ids is not None:
+            clauses.append({"paper_id": {"$in": sorted(filters.paper_ids)}})
+        if keep is not None and not keep:
+            raise _NoMatch
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return where, keep
 
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
                  params: RetrievalSettings | None = None) -> RetrievalResult:
@@ -180,13 +228,16 @@ class Retriever:
         mode = mode or cfg.mode
         if mode not in MODES:
             raise PapersError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
-        allowed = self.allowed(filters)
-        if allowed is not None and not allowed:
-            return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
-        # Filters shrink the pool, so look deeper to still fill k papers after post-filtering.
-        depth = min(self.n_chunks, cfg.candidate_depth if allowed is None else self.n_chunks)
-        dense = _Recorder(self._dense(depth, allowed))
-        bm25 = _Recorder(self.bm25, top_k=depth, lock=self._bm25_lock)
+        where, keep, mask = None, None, None
+        if filters is not None and filters.active():
+            try:
+                where, keep = self._where(filters)
+            except _NoMatch:
+                return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
+            mask = self.keyword.mask(filters.year_from, filters.year_to, keep)
+        depth = min(self.n_chunks, cfg.candidate_depth)
+        dense = _Recorder(_Dense(self.collection, depth, where, self.query_embedding))
+        bm25 = _Recorder(_Keyword(self.keyword, self.collection, depth, mask))
         bundle = QueryBundle(query_str=question, embedding=self.query_embedding(question))
         if mode == "dense":
             nodes = dense.retrieve(bundle)
@@ -198,10 +249,8 @@ class Retriever:
                 similarity_top_k=depth, retriever_weights=[cfg.dense_weight, 1.0 - cfg.dense_weight],
             )
             nodes = fusion.retrieve(bundle)
-        hits = self._to_papers(nodes, dense.raw, bm25.raw, allowed)
-        matched = self.authors_in(question)
-        if allowed is not None:
-            matched &= allowed
+        hits = self._to_papers(nodes, dense.raw, bm25.raw)
+        matched = {pid for pid in self.authors_in(question) if self.passes(pid, filters)}
         if matched:  # "what did X co-author?": X's papers are the answer, whatever else scored well
             hits = [h for h in self._pin_authors(hits, matched) if h.author_match]
         self.dense_scores(question, hits[:k])  # abstention needs the same relevance signal in every mode
@@ -236,12 +285,12 @@ class Retriever:
                 if h.paper_id == pid:
                     h.dense = best
 
-    def _to_papers(self, nodes: list[NodeWithScore], dense_raw: dict[str, float], bm25_raw: dict[str, float],
-                   allowed: set[str] | None) -> list[PaperHit]:
+    def _to_papers(self, nodes: list[NodeWithScore], dense_raw: dict[str, float],
+                   bm25_raw: dict[str, float]) -> list[PaperHit]:
         hits: dict[str, PaperHit] = {}
         for n in nodes:
             pid = n.node.metadata.get("paper_id")
-            if pid not in self.papers or (allowed is not None and pid not in allowed):
+            if pid not in self.papers:
                 continue
             raw_dense = dense_raw.get(n.node.node_id)
             cosine = 1.0 + math.log(raw_dense) if raw_dense else None  # Chroma reports exp(-cosine distance)

@@ -50,6 +50,10 @@ class IngestSettings(BaseSettings):
         "text-embedding-3-small", description="Embedding model name for the openai embed backend."
     )
     embed_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
+    write_batch_size: int = Field(
+        0, ge=0, description="Chunks per Chroma write (and per streamed ingest step); 0 or more than the store "
+        "accepts means the store's own maximum (Chroma's get_max_batch_size()).",
+    )
 
 
 class RetrievalSettings(BaseSettings):

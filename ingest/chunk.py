@@ -11,6 +11,7 @@ hash, so an unchanged paper yields the same ids and is never embedded twice.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Iterable, Iterator
 
 import tiktoken
 from llama_index.core import Document
@@ -77,10 +78,14 @@ def paper_metadata(paper: Paper, budget: int = 192) -> dict[str, str | int]:
 
 
 def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> list[TextNode]:
+    return list(iter_chunks(papers, chunk_size, chunk_overlap))
+
+
+def iter_chunks(papers: Iterable[Paper], chunk_size: int, chunk_overlap: int) -> Iterator[TextNode]:
+    """The chunks of ``papers``, one paper at a time (ingest streams them into Chroma in batches)."""
     splitter = SentenceSplitter(
         chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2), tokenizer=encoding().encode
     )
-    nodes: list[TextNode] = []
     for paper in papers:
         meta = paper_metadata(paper, budget=chunk_size // 2)
         doc = Document(
@@ -97,5 +102,17 @@ def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> li
             node.excluded_llm_metadata_keys.append("chunk")
             # PREV/NEXT would point at the splitter's random ids; the paper link is all a reader needs.
             node.relationships = {NodeRelationship.SOURCE: doc.as_related_node_info()}
-            nodes.append(node)
-    return nodes
+            yield node
+
+
+def store_metadata(node: TextNode, paper: Paper) -> dict[str, str | int | list[str]]:
+    """What Chroma stores with a chunk: the node's scalar metadata plus the lists filters match with
+    ``$contains`` (casefolded author names, source file names)."""
+    meta: dict[str, str | int | list[str]] = dict(node.metadata)
+    keys = sorted({a.casefold() for a in paper.authors})
+    files = sorted({s.file for s in paper.sources})
+    if keys:
+        meta["author_keys"] = keys
+    if files:
+        meta["source_files"] = files
+    return meta

@@ -16,9 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
-
-from tqdm import tqdm
+from typing import Any, Iterator
 
 from common.errors import PapersError
 from common.settings import Settings
@@ -26,10 +24,7 @@ from ingest import chroma_files, store
 from ingest.corpus import Corpus, build_corpus
 from ingest.embed import embedder_id
 from ingest.faults import plain_write_errors
-from ingest.lease import write_lock_file
-
-if TYPE_CHECKING:  # llama-index and Chroma load only when there is work to do: the no-op re-run stays fast
-    from llama_index.core.schema import TextNode
+from ingest.writer import write_generation
 
 
 @dataclass
@@ -90,55 +85,6 @@ def fingerprint(records: dict[str, Any], embedder: str, settings: Settings) -> s
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _reusable_vectors(client: Any, old: dict[str, Any] | None, embedder: str, ids: list[str]) -> dict[str, list[float]]:
-    if not old or old.get("embedder") != embedder:
-        return {}
-    try:
-        got = client.get_collection(old["collection"]).get(ids=ids, include=["embeddings"])
-    except Exception:
-        return {}  # the old collection is gone: embed everything
-    return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"])}
-
-
-def _embed(nodes: list[TextNode], settings: Settings, progress: bool) -> None:
-    if not nodes:
-        return
-    from llama_index.core.schema import MetadataMode
-
-    from ingest.embed import make_embedder
-
-    model = make_embedder(settings)
-    batch = settings.ingest.embed_batch_size
-    with tqdm(total=len(nodes), desc="Embedding", unit="chunk", disable=not progress) as bar:
-        for start in range(0, len(nodes), batch):
-            part = nodes[start : start + batch]
-            texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in part]
-            try:
-                vectors = model.get_text_embedding_batch(texts)
-            except PapersError:
-                raise
-            except Exception as exc:
-                raise PapersError(f"embedding failed ({type(exc).__name__}: {str(exc)[:200]})") from None
-            for node, vec in zip(part, vectors):
-                node.embedding = list(vec)
-            bar.update(len(part))
-
-
-def _write_generation(settings: Settings, client: Any, gen: int, nodes: list[TextNode], records: dict[str, Any]) -> None:
-    from llama_index.retrievers.bm25 import BM25Retriever
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    name = store.collection_name(settings, gen)
-    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
-    ChromaVectorStore(chroma_collection=collection).add(nodes)
-    gen_dir = store.generation_dir(settings.index.data_dir, gen)
-    gen_dir.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic(gen_dir / "records.json", records)
-    bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes)), verbose=False)
-    bm25.persist(str(gen_dir / "bm25"), show_progress=False)  # bm25s' own bar ("Finding newlines ...") stays off
-    write_lock_file(gen_dir)
 
 
 def _discard(settings: Settings, client: Any, gen: int) -> None:
@@ -216,22 +162,14 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
-        from ingest.chunk import chunk_papers
-
         _set_aside_damaged_store(settings)
         client = store.chroma_client(settings, write=True)
-        nodes = chunk_papers(corpus.papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
         old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
-        new_papers = {n.metadata["paper_id"]: n.metadata["content_hash"] for n in nodes}
+        new_papers = {p.paper_id: p.content_hash() for p in corpus.papers}
         store.remove_stale(settings, client, keep={old["generation"]} if old else set())
         gen = _next_generation(data_dir, old)
-        reuse = _reusable_vectors(client, old, emb, [n.id_ for n in nodes])
-        for node in nodes:
-            if node.id_ in reuse:
-                node.embedding = reuse[node.id_]
-        _embed([n for n in nodes if n.embedding is None], settings, progress)
         try:
-            _write_generation(settings, client, gen, nodes, records)
+            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress)
         except BaseException:
             _discard(settings, client, gen)  # e.g. a full disk: give the half-written generation's space back
             raise
@@ -241,14 +179,14 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             "collection": store.collection_name(settings, gen),
             "generation_dir": store.generation_dir(data_dir, gen).name,
             "embedder": emb,
-            "embedding_dim": len(nodes[0].embedding or []),
+            "embedding_dim": written.dim,
             "chunk_size": settings.ingest.chunk_size,
             "chunk_overlap": settings.ingest.chunk_overlap,
             "chroma_url": settings.index.chroma_url,
             "fingerprint": print_,
             "papers_by_id": dict(sorted(new_papers.items())),
             "papers": len(corpus.papers),
-            "chunks": len(nodes),
+            "chunks": written.chunks,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         if old and not damage:
@@ -256,10 +194,9 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
         if not store.remove_stale(settings, client, keep={gen}) and not settings.index.chroma_url:
             chroma_files.compact_store(data_dir / "chroma")
-        embedded = sum(1 for n in nodes if n.id_ not in reuse)
         return IngestReport(
-            status="repaired" if damage else "updated" if old else "created", chunks=len(nodes), embedded=embedded,
-            reused=len(nodes) - embedded,
+            status="repaired" if damage else "updated" if old else "created", chunks=written.chunks,
+            embedded=written.embedded, reused=written.chunks - written.embedded,
             added_papers=len(new_papers.keys() - old_papers.keys()),
             changed_papers=sum(1 for k, h in new_papers.items() if k in old_papers and old_papers[k] != h),
             removed_papers=len(old_papers.keys() - new_papers.keys()),

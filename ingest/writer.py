@@ -1,0 +1,142 @@
+"""Write one generation: chunks streamed into Chroma in batches the store accepts, then the keyword index.
+
+Papers are chunked one at a time and written ``write_batch_size`` chunks at a time (at most Chroma's
+``get_max_batch_size()``), so no list of every chunk or vector is ever held: per batch, vectors the live
+generation already has are copied, the rest are embedded, and the batch is added. Progress bars on
+stderr show papers and chunks with their rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from common.errors import PapersError
+from common.settings import Settings
+from ingest import keyword, store
+from ingest.lease import write_lock_file
+from ingest.records import Paper
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
+
+
+@dataclass
+class Written:
+    chunks: int = 0
+    embedded: int = 0
+    dim: int = 0
+
+
+def batch_size(settings: Settings, client: Any) -> int:
+    """Chunks per write: the configured size, capped by what the Chroma store accepts in one call."""
+    most = int(client.get_max_batch_size())
+    wanted = settings.ingest.write_batch_size
+    return min(wanted, most) if wanted > 0 else most
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class _Embedder:
+    """The embedding model, loaded on first use (an update that re-embeds nothing never loads it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model: Any = None
+        self.calls = 0
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        if self.model is None:
+            from ingest.embed import make_embedder
+
+            self.model = make_embedder(self.settings)
+        out: list[list[float]] = []
+        step = self.settings.ingest.embed_batch_size
+        for start in range(0, len(texts), step):
+            try:
+                out.extend(list(map(float, v)) for v in self.model.get_text_embedding_batch(texts[start : start + step]))
+            except PapersError:
+                raise
+            except Exception as exc:
+                raise PapersError(f"embedding failed ({type(exc).__name__}: {str(exc)[:200]})") from None
+            self.calls += 1
+        return out
+
+
+def _reusable(old_collection: Any, ids: list[str]) -> dict[str, list[float]]:
+    if old_collection is None:
+        return {}
+    try:
+        got = old_collection.get(ids=ids, include=["embeddings"])
+    except Exception:  # noqa: BLE001  the old collection is gone: embed everything
+        return {}
+    return {i: e for i, e in zip(got["ids"], got["embeddings"])}
+
+
+def old_collection(client: Any, old: dict[str, Any] | None, embedder: str) -> Any:
+    if not old or old.get("embedder") != embedder:
+        return None
+    try:
+        return client.get_collection(old["collection"])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def write_generation(settings: Settings, client: Any, gen: int, papers: list[Paper], records: dict[str, Any],
+                     old: dict[str, Any] | None, embedder: str, progress: bool) -> Written:
+    """Build generation ``gen`` (collection, keyword index, records) beside the live one."""
+    from llama_index.core.schema import MetadataMode
+
+    from ingest.chunk import iter_chunks, store_metadata
+
+    collection = client.create_collection(store.collection_name(settings, gen), metadata={"hnsw:space": "cosine"})
+    previous = old_collection(client, old, embedder)
+    embed = _Embedder(settings)
+    by_id = {p.paper_id: p for p in papers}
+    ids: list[str] = []
+    texts: list[str] = []
+    years: list[int | None] = []
+    done = Written()
+    size = batch_size(settings, client)
+    chunks = iter_chunks(papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    with tqdm(total=len(papers), desc="Embedding", unit="paper", disable=not progress) as bar:
+        for batch in _batches(chunks, size):
+            batch_ids = [n.id_ for n in batch]
+            embed_texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
+            vectors = _reusable(previous, batch_ids)
+            todo = [i for i, cid in enumerate(batch_ids) if cid not in vectors]
+            for i, vec in zip(todo, embed([embed_texts[i] for i in todo])):
+                vectors[batch_ids[i]] = vec
+            collection.add(
+                ids=batch_ids,
+                embeddings=np.asarray([vectors[cid] for cid in batch_ids], dtype=np.float32),
+                documents=[n.get_content() for n in batch],
+                metadatas=[store_metadata(n, by_id[n.metadata["paper_id"]]) for n in batch],
+            )
+            ids += batch_ids
+            texts += embed_texts
+            years += [n.metadata.get("year") for n in batch]
+            done.chunks += len(batch)
+            done.embedded += len(todo)
+            done.dim = done.dim or len(vectors[batch_ids[0]])
+            bar.update(sum(1 for n in batch if n.metadata["chunk"] == 0))
+            bar.set_postfix(chunks=done.chunks, embedded=done.embedded, refresh=False)
+    gen_dir = store.generation_dir(settings.index.data_dir, gen)
+    gen_dir.mkdir(parents=True, exist_ok=True)
+    store.write_json_atomic(gen_dir / "records.json", records)
+    keyword.build(keyword_dir(gen_dir), ids, texts, years, progress=progress)
+    write_lock_file(gen_dir)
+    return done
+
+
+def keyword_dir(gen_dir: Path) -> Path:
+    return gen_dir / "bm25"
