@@ -16,7 +16,7 @@ from typing import Iterable, Iterator
 import tiktoken
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import NodeRelationship, TextNode
+from llama_index.core.schema import MetadataMode, NodeRelationship, TextNode
 
 from ingest.records import Paper
 
@@ -95,7 +95,7 @@ def iter_chunks(papers: Iterable[Paper], chunk_size: int, chunk_overlap: int) ->
             excluded_embed_metadata_keys=[k for k in meta if k not in EMBED_KEYS],
             excluded_llm_metadata_keys=[k for k in meta if k not in LLM_KEYS],
         )
-        for i, node in enumerate(splitter.get_nodes_from_documents([doc])):
+        for i, node in enumerate(_split(doc, splitter, chunk_size)):
             node.id_ = f"{paper.paper_id}-{meta['content_hash']}-{i}"
             node.metadata["chunk"] = i
             node.excluded_embed_metadata_keys.append("chunk")
@@ -103,6 +103,22 @@ def iter_chunks(papers: Iterable[Paper], chunk_size: int, chunk_overlap: int) ->
             # PREV/NEXT would point at the splitter's random ids; the paper link is all a reader needs.
             node.relationships = {NodeRelationship.SOURCE: doc.as_related_node_info()}
             yield node
+
+
+def _split(doc: Document, splitter: SentenceSplitter, chunk_size: int) -> list[TextNode]:
+    """The splitter's nodes; an abstract that fits one chunk with room to spare (most do) skips it, with
+    the node it would make: the whole text, stripped."""
+    meta_tokens = max(count_tokens(doc.get_metadata_str(mode)) for mode in (MetadataMode.EMBED, MetadataMode.LLM))
+    if len(doc.text) < 4 * chunk_size and count_tokens(doc.text) + meta_tokens + 16 <= chunk_size:
+        return [TextNode(text=doc.text.strip(), metadata=dict(doc.metadata),
+                         excluded_embed_metadata_keys=list(doc.excluded_embed_metadata_keys),
+                         excluded_llm_metadata_keys=list(doc.excluded_llm_metadata_keys))]
+    return splitter.get_nodes_from_documents([doc])
+
+
+def embed_text(text: str, meta: dict) -> str:
+    """The text a stored chunk was embedded and keyword-indexed with (its title and authors, then its text)."""
+    return TextNode(text=text, metadata={k: meta[k] for k in EMBED_KEYS if k in meta}).get_content(MetadataMode.EMBED)
 
 
 def store_metadata(node: TextNode, paper: Paper) -> dict[str, str | int | list[str]]:

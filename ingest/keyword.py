@@ -42,6 +42,11 @@ def build(folder: Path, ids: list[str], texts: Iterable[str], years: list[int | 
     np.save(folder / YEARS_FILE, np.array([y or NO_YEAR for y in years], dtype=np.int16))
 
 
+def read_chunks(folder: Path) -> tuple[list[str], list[int]]:
+    """The chunk ids and years an index was built over, in index order (an update carries them over)."""
+    return json.loads((folder / IDS_FILE).read_text(encoding="utf-8")), np.load(folder / YEARS_FILE).tolist()
+
+
 class KeywordIndex:
     """A loaded keyword index: ``search`` gives (chunk id, score) pairs, best first."""
 

@@ -1,8 +1,11 @@
 """``papers ingest``: corpus -> records -> chunks -> vectors -> a new index generation, switched atomically.
 
-Incremental by construction: chunk ids carry each paper's content hash, vectors of ids the live
-generation already holds are copied instead of re-embedded, and when nothing at all changed (same
-records, embedder and chunking) no generation is written and the model is never loaded.
+Incremental by construction: chunk ids carry each paper's content hash. An update writes only the chunks
+of new and changed papers, into a small delta collection beside the live generation's base collection,
+which it never writes (``ingest.writer``, ``ingest.view``); once deltas and replaced chunks pass
+``DELTA_LIMIT`` of the base, the next ingest builds a new base, copying vectors instead of re-embedding.
+When nothing at all changed (same records, embedder and chunking) no generation is written and the model
+is never loaded.
 """
 
 from __future__ import annotations
@@ -96,6 +99,25 @@ def _discard(settings: Settings, client: Any, gen: int) -> None:
     shutil.rmtree(store.generation_dir(settings.index.data_dir, gen), ignore_errors=True)
 
 
+DELTA_LIMIT = 0.1  # an update whose delta and stale chunks would pass this share of the base rebuilds it
+
+
+def _delta_fits(old: dict[str, Any], new_papers: dict[str, str], embedder: str, settings: Settings) -> bool:
+    """Whether the new generation can be the live one's base plus a small delta (same vectors, same chunks,
+    and few enough changes since the base was built); otherwise it is built whole."""
+    if (old.get("format"), old.get("embedder"), old.get("chunk_size"), old.get("chunk_overlap")) != (
+            store.FORMAT_VERSION, embedder, settings.ingest.chunk_size, settings.ingest.chunk_overlap):
+        return False
+    live = old["papers_by_id"]
+    changed = sum(1 for pid, h in new_papers.items() if live.get(pid) != h) + len(live.keys() - new_papers.keys())
+    grown = old.get("delta_chunks", 0) + old.get("stale_chunks", 0) + 2 * changed
+    return grown <= DELTA_LIMIT * old.get("base_chunks", old["chunks"])
+
+
+def _collections(manifest: dict[str, Any]) -> list[str]:
+    return [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]
+
+
 def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
     """The manifest to build on and, when the index needs repair, what is wrong with it."""
     data_dir = settings.index.data_dir
@@ -166,20 +188,26 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         client = store.chroma_client(settings, write=True)
         old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
         new_papers = {p.paper_id: p.content_hash() for p in corpus.papers}
-        store.remove_stale(settings, client, keep={old["generation"]} if old else set())
+        in_place = bool(old) and same_store and not damage and _delta_fits(old, new_papers, emb, settings)
+        live = frozenset(_collections(old)) if old and same_store else frozenset()
+        store.remove_stale(settings, client, keep={old["generation"]} if old else set(), keep_collections=live)
         gen = _next_generation(data_dir, old)
         try:
-            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress)
+            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place)
         except BaseException:
             _discard(settings, client, gen)  # e.g. a full disk: give the half-written generation's space back
             raise
         manifest = {
             "format": store.FORMAT_VERSION,
             "generation": gen,
-            "collection": store.collection_name(settings, gen),
+            "collection": written.base,
+            "delta": written.delta,
+            "base_chunks": written.base_chunks,
+            "delta_chunks": written.delta_chunks,
+            "stale_chunks": written.stale,
             "generation_dir": store.generation_dir(data_dir, gen).name,
             "embedder": emb,
-            "embedding_dim": written.dim,
+            "embedding_dim": written.dim or (old or {}).get("embedding_dim", 0),
             "chunk_size": settings.ingest.chunk_size,
             "chunk_overlap": settings.ingest.chunk_overlap,
             "chroma_url": settings.index.chroma_url,
@@ -192,7 +220,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         if old and not damage:
             store.write_json_atomic(data_dir / store.PREVIOUS, old)
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
-        if not store.remove_stale(settings, client, keep={gen}) and not settings.index.chroma_url:
+        if not store.remove_stale(settings, client, keep={gen}, keep_collections=frozenset(_collections(manifest))) \
+                and not settings.index.chroma_url:
             chroma_files.compact_store(data_dir / "chroma")
         return IngestReport(
             status="repaired" if damage else "updated" if old else "created", chunks=written.chunks,

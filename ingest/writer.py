@@ -28,9 +28,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class Written:
+    base: str = ""  # the collection holding the bulk of the chunks
+    delta: str | None = None  # an update's collection of new and changed chunks
+    base_chunks: int = 0
+    delta_chunks: int = 0
+    stale: int = 0  # chunks in the base of papers this generation changed or removed
     chunks: int = 0
     embedded: int = 0
     dim: int = 0
+    embed_calls: int = 0
 
 
 def batch_size(settings: Settings, client: Any) -> int:
@@ -92,31 +98,98 @@ def old_collection(client: Any, old: dict[str, Any] | None, embedder: str) -> An
 
 
 def write_generation(settings: Settings, client: Any, gen: int, papers: list[Paper], records: dict[str, Any],
-                     old: dict[str, Any] | None, embedder: str, progress: bool) -> Written:
-    """Build generation ``gen`` (collection, keyword index, records) beside the live one."""
+                     old: dict[str, Any] | None, embedder: str, progress: bool, in_place: bool = False) -> Written:
+    """Build generation ``gen`` (its collection, keyword index, records) beside the live one.
+
+    Full: every chunk goes into a new base collection, vectors the live generation has are copied.
+    ``in_place`` (an update): the new collection is a delta holding only the chunks of new and changed
+    papers plus the live delta's still-live chunks; the base is shared with the live generation and never
+    written, so a failed update cannot harm it (see ``ingest.view``)."""
+    previous = old_collection(client, old, embedder)
+    done = Written()
+    name = store.collection_name(settings, gen)
+    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
+    out: tuple[list[str], list[str], list[int | None]] = ([], [], [])
+    if in_place and previous is not None and old is not None:
+        done.base, done.delta = old["collection"], name
+        kept = _carry_over(settings, client, old, {p.paper_id: p.content_hash() for p in papers}, collection, out, done)
+        papers = [p for p in papers if p.paper_id not in kept]
+        previous = None
+    else:
+        done.base = name
+    _write_chunks(settings, client, collection, previous, papers, progress, done, out)
+    if done.delta:
+        done.delta_chunks = collection.count()
+    else:
+        done.base_chunks = done.chunks
+    gen_dir = store.generation_dir(settings.index.data_dir, gen)
+    gen_dir.mkdir(parents=True, exist_ok=True)
+    store.write_json_atomic(gen_dir / "records.json", records)
+    keyword.build(keyword_dir(gen_dir), *out, progress=progress)
+    write_lock_file(gen_dir)
+    return done
+
+
+def _carry_over(settings: Settings, client: Any, old: dict[str, Any], hashes: dict[str, str], delta: Any,
+                out: tuple[list[str], list[str], list[int | None]], done: Written) -> set[str]:
+    """Carry the unchanged papers' chunks over from the live generation: their keyword entries, and the
+    chunks of its delta into the new delta. Returns the ids of the papers that need no new chunks."""
+    from ingest.chunk import embed_text
+
+    old_ids, old_years = keyword.read_chunks(keyword_dir(settings.index.data_dir / old["generation_dir"]))
+    live = old["papers_by_id"]
+    kept = {pid for pid, h in hashes.items() if live.get(pid) == h}
+    carry = [(cid, y) for cid, y in zip(old_ids, old_years) if cid[:16] in kept]
+    sources = [client.get_collection(old["collection"])]
+    if old.get("delta"):
+        sources.append(client.get_collection(old["delta"]))
+    ids, texts, years = out
+    in_base = 0
+    for batch in _batches(carry, batch_size(settings, client)):
+        wanted = [cid for cid, _ in batch]
+        stored: dict[str, str] = {}
+        for i, source in enumerate(sources):
+            include = ["documents", "metadatas", "embeddings"] if i else ["documents", "metadatas"]
+            got = source.get(ids=wanted, include=include)
+            stored.update((c, embed_text(doc or "", meta or {}))
+                          for c, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]))
+            if i and got["ids"]:  # the live delta's chunks move to the new delta
+                delta.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                          metadatas=got["metadatas"])
+            elif not i:
+                in_base += len(got["ids"])
+        for cid, year in batch:
+            if cid not in stored:
+                raise store.DamagedIndex(f"chunk {cid} of the live generation is missing from its collections; {store.FIX}")
+            ids.append(cid)
+            texts.append(stored[cid])
+            years.append(year or None)
+    done.chunks = len(ids)
+    done.base_chunks = old.get("base_chunks", old["chunks"])
+    done.stale = done.base_chunks - in_base
+    return kept
+
+
+def _write_chunks(settings: Settings, client: Any, collection: Any, previous: Any, papers: list[Paper], progress: bool,
+                  done: Written, out: tuple[list[str], list[str], list[int | None]]) -> None:
+    """Chunk, embed (or copy from ``previous``) and upsert ``papers``, one batch at a time."""
     from llama_index.core.schema import MetadataMode
 
     from ingest.chunk import iter_chunks, store_metadata
 
-    collection = client.create_collection(store.collection_name(settings, gen), metadata={"hnsw:space": "cosine"})
-    previous = old_collection(client, old, embedder)
     embed = _Embedder(settings)
     by_id = {p.paper_id: p for p in papers}
-    ids: list[str] = []
-    texts: list[str] = []
-    years: list[int | None] = []
-    done = Written()
-    size = batch_size(settings, client)
+    ids, texts, years = out
     chunks = iter_chunks(papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
     with tqdm(total=len(papers), desc="Embedding", unit="paper", disable=not progress) as bar:
-        for batch in _batches(chunks, size):
+        for batch in _batches(chunks, batch_size(settings, client)):
             batch_ids = [n.id_ for n in batch]
             embed_texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
             vectors = _reusable(previous, batch_ids)
             todo = [i for i, cid in enumerate(batch_ids) if cid not in vectors]
             for i, vec in zip(todo, embed([embed_texts[i] for i in todo])):
                 vectors[batch_ids[i]] = vec
-            collection.add(
+            collection.upsert(
                 ids=batch_ids,
                 embeddings=np.asarray([vectors[cid] for cid in batch_ids], dtype=np.float32),
                 documents=[n.get_content() for n in batch],
@@ -130,12 +203,7 @@ def write_generation(settings: Settings, client: Any, gen: int, papers: list[Pap
             done.dim = done.dim or len(vectors[batch_ids[0]])
             bar.update(sum(1 for n in batch if n.metadata["chunk"] == 0))
             bar.set_postfix(chunks=done.chunks, embedded=done.embedded, refresh=False)
-    gen_dir = store.generation_dir(settings.index.data_dir, gen)
-    gen_dir.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic(gen_dir / "records.json", records)
-    keyword.build(keyword_dir(gen_dir), ids, texts, years, progress=progress)
-    write_lock_file(gen_dir)
-    return done
+    done.embed_calls = embed.calls
 
 
 def keyword_dir(gen_dir: Path) -> Path:
