@@ -22,6 +22,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from common.errors import PapersError
 from common.settings import RetrievalSettings, Settings
 from ingest.embed import embedder_id, make_embedder
+from ingest import paper_table
 from ingest.keyword import KeywordIndex
 from ingest.records import Paper
 from ingest.store import open_index
@@ -128,18 +129,12 @@ class Retriever:
         self.settings = settings
         # Holding the open index keeps its generation leased (on disk) for as long as this retriever lives.
         self.index = index = open_index(settings, expected_embedder=embedder_id(settings))
-        records = index.records()
         self.manifest = index.manifest  # the generation this retriever reads, for as long as it lives
-        self.papers: dict[str, Paper] = {}
-        for rec in records["papers"]:
-            paper = Paper(**rec)
-            self.papers[paper.paper_id] = paper
+        self.papers = paper_table.PaperTable(index.generation_dir / paper_table.FILE)  # records fetched on demand
         self.collection = index.collection
         self.embed_model = make_embedder(settings)
         self.keyword = KeywordIndex(index.generation_dir / "bm25")
         self.n_chunks = len(self.keyword)
-        self._authors, self._names = self._author_index()
-        self._files: list[str] = list(records.get("files") or [])
         self._last_query: tuple[str, list[float]] | None = None
 
     def keyword_nodes(self, text: str, depth: int) -> list[NodeWithScore]:
@@ -153,26 +148,9 @@ class Retriever:
             last = self._last_query = (text, self.embed_model.get_query_embedding(text))
         return last[1]
 
-    def _author_index(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-        """Full names (two words or more) for author questions, and every casefolded name for filters."""
-        full: dict[str, set[str]] = {}
-        every: dict[str, set[str]] = {}
-        for pid, paper in self.papers.items():
-            for author in paper.authors:
-                key = author.casefold()
-                every.setdefault(key, set()).add(pid)
-                if len(author.split()) >= 2:
-                    full.setdefault(key, set()).add(pid)
-        return full, every
-
     def authors_in(self, question: str) -> set[str]:
-        """Papers by any author whose full name appears in the question."""
-        q = question.casefold()
-        found: set[str] = set()
-        for name, pids in self._authors.items():
-            if name in q and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", q):
-                found |= pids
-        return found
+        """Papers by any author whose full name appears in the question (looked up in the name index)."""
+        return self.papers.full_names_in(question)
 
     def passes(self, paper_id: str, filters: Filters | None) -> bool:
         """Whether one paper passes the filters (checked for the few papers an author question pins)."""
@@ -195,17 +173,14 @@ class Retriever:
             clauses.append({"year": {"$gte": filters.year_from}})
         if filters.year_to is not None:
             clauses.append({"year": {"$lte": filters.year_to}})
-        for field_name, wanted, names in (("author_keys", filters.author, self._names),
-                                          ("source_files", filters.source, None)):
+        for field_name, wanted in (("author_keys", filters.author), ("source_files", filters.source)):
             if not wanted:
                 continue
-            needle = wanted.casefold()
-            if names is None:  # source files: few, known from the records
-                hits = [f for f in self._files if needle in f.casefold()]
-                pids = {pid for pid, p in self.papers.items() if any(s.file in hits for s in p.sources)}
+            if field_name == "author_keys":
+                hits = self.papers.author_names_containing(wanted)
+                pids = self.papers.by_author_names(hits)
             else:
-                hits = [n for n in names if needle in n]
-                pids = set().union(*(names[n] for n in hits)) if hits else set()
+                hits, pids = self.papers.by_source_containing(wanted)
             if not hits:
                 raise _NoMatch
             keep = pids if keep is None else keep & pids

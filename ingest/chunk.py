@@ -116,11 +116,6 @@ def _split(doc: Document, splitter: SentenceSplitter, chunk_size: int) -> list[T
     return splitter.get_nodes_from_documents([doc])
 
 
-def embed_text(text: str, meta: dict) -> str:
-    """The text a stored chunk was embedded and keyword-indexed with (its title and authors, then its text)."""
-    return TextNode(text=text, metadata={k: meta[k] for k in EMBED_KEYS if k in meta}).get_content(MetadataMode.EMBED)
-
-
 def store_metadata(node: TextNode, paper: Paper) -> dict[str, str | int | list[str]]:
     """What Chroma stores with a chunk: the node's scalar metadata plus the lists filters match with
     ``$contains`` (casefolded author names, source file names)."""

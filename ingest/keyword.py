@@ -19,6 +19,7 @@ import numpy as np
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 IDS_FILE = "chunk_ids.json"
 YEARS_FILE = "chunk_years.npy"
+TOKENS_FILE, OFFSETS_FILE, VOCAB_FILE = "chunk_tokens.npy", "chunk_token_offsets.npy", "vocab.json"
 NO_YEAR = 0
 
 
@@ -28,18 +29,36 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
-def build(folder: Path, ids: list[str], texts: Iterable[str], years: list[int | None], progress: bool = False) -> None:
-    """Index ``texts`` (one per chunk id, in order) and save everything a reader needs into ``folder``."""
+def build(folder: Path, ids: list[str], years: list[int | None], texts: list[str],
+          carried: tuple[Path, list[int]] | None = None, progress: bool = False) -> None:
+    """Index the chunks ``ids`` and save everything a reader needs into ``folder``.
+
+    The first chunks may be carried over from another keyword index (``carried``: its folder and their
+    positions in it): their stored tokens are reused, so an update tokenises only the ``texts`` of the
+    chunks after them. The tokens are kept (ids into ``vocab.json``) for the next update."""
     import bm25s
 
-    tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
-                            show_progress=progress)
+    vocab: dict[str, int] = {}
+    docs: list[np.ndarray] = []
+    if carried:
+        old, positions = carried
+        vocab = json.loads((old / VOCAB_FILE).read_text(encoding="utf-8"))
+        flat, offsets = np.load(old / TOKENS_FILE, mmap_mode="r"), np.load(old / OFFSETS_FILE)
+        docs = [np.asarray(flat[offsets[i] : offsets[i + 1]]) for i in positions]
+    fresh = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
+                           return_ids=False, show_progress=progress) if texts else []
+    for tokens in fresh:
+        docs.append(np.array([vocab.setdefault(t, len(vocab)) for t in tokens], dtype=np.int32))
     model = bm25s.BM25()
-    model.index(tokens, show_progress=progress)
+    model.index(([d.tolist() for d in docs], vocab), show_progress=progress)
     folder.mkdir(parents=True, exist_ok=True)
     model.save(str(folder))
     (folder / IDS_FILE).write_text(json.dumps(ids), encoding="utf-8")
+    (folder / VOCAB_FILE).write_text(json.dumps(vocab), encoding="utf-8")
     np.save(folder / YEARS_FILE, np.array([y or NO_YEAR for y in years], dtype=np.int16))
+    lengths = np.array([len(d) for d in docs], dtype=np.int64)
+    np.save(folder / OFFSETS_FILE, np.concatenate([[0], np.cumsum(lengths)]))
+    np.save(folder / TOKENS_FILE, np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32))
 
 
 def read_chunks(folder: Path) -> tuple[list[str], list[int]]:

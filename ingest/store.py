@@ -5,7 +5,7 @@ Layout of the data dir::
     manifest.json       the switch: which generation is live, which embedder built it
     manifest.json.prev  the manifest before the last switch
     chroma/             embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
-    gen-<N>/            records.json (papers + ingest report), bm25/ and reader.lock for generation N
+    gen-<N>/            records.json (ingest report), papers.sqlite (the papers), bm25/ and reader.lock
 
 A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``: a new base, or a
 delta over the live base, see ``ingest.view``) and replaces
@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import chroma_files, lease
+from ingest import chroma_files, lease, paper_table
 from ingest.view import GenerationView
 
 MANIFEST = "manifest.json"
@@ -207,10 +207,12 @@ def generation_problem(settings: Settings, manifest: dict[str, Any]) -> str | No
         return f"the generation folder {gen_dir} is missing"
     try:
         records = json.loads((gen_dir / "records.json").read_text(encoding="utf-8"))
-        if not isinstance(records, dict) or not isinstance(records.get("papers"), list):
+        if not isinstance(records, dict) or not isinstance(records.get("files"), list):
             return f"{gen_dir / 'records.json'} is damaged"
     except (OSError, ValueError, RecursionError):
         return f"{gen_dir / 'records.json'} is missing or unreadable"
+    if not (gen_dir / paper_table.FILE).is_file():
+        return f"the paper table {gen_dir / paper_table.FILE} is missing"
     if not (gen_dir / "bm25").is_dir() or not any((gen_dir / "bm25").iterdir()):
         return f"the keyword index {gen_dir / 'bm25'} is missing"
     if not settings.index.chroma_url:
@@ -230,7 +232,11 @@ class OpenIndex:
     generation_dir: Path
 
     def records(self) -> dict[str, Any]:
-        return json.loads((self.generation_dir / "records.json").read_text(encoding="utf-8"))
+        """The ingest's records with every paper as a dict (for reports; readers use ``paper_table``)."""
+        records = json.loads((self.generation_dir / "records.json").read_text(encoding="utf-8"))
+        table = paper_table.PaperTable(self.generation_dir / paper_table.FILE)
+        records["papers"] = [p.model_dump() for p in table.values()]
+        return records
 
 
 def open_index(settings: Settings, expected_embedder: str | None = None) -> OpenIndex:

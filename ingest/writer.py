@@ -8,7 +8,7 @@ stderr show papers and chunks with their rates.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import keyword, store
+from ingest import keyword, paper_table, store
 from ingest.lease import write_lock_file
 from ingest.records import Paper
 
@@ -33,6 +33,7 @@ class Written:
     base_chunks: int = 0
     delta_chunks: int = 0
     stale: int = 0  # chunks in the base of papers this generation changed or removed
+    carried: list[int] = field(default_factory=list)  # positions in the live keyword index of unchanged chunks
     chunks: int = 0
     embedded: int = 0
     dim: int = 0
@@ -110,6 +111,7 @@ def write_generation(settings: Settings, client: Any, gen: int, papers: list[Pap
     name = store.collection_name(settings, gen)
     collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
     out: tuple[list[str], list[str], list[int | None]] = ([], [], [])
+    every = papers
     if in_place and previous is not None and old is not None:
         done.base, done.delta = old["collection"], name
         kept = _carry_over(settings, client, old, {p.paper_id: p.content_hash() for p in papers}, collection, out, done)
@@ -124,49 +126,45 @@ def write_generation(settings: Settings, client: Any, gen: int, papers: list[Pap
         done.base_chunks = done.chunks
     gen_dir = store.generation_dir(settings.index.data_dir, gen)
     gen_dir.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic(gen_dir / "records.json", records)
-    keyword.build(keyword_dir(gen_dir), *out, progress=progress)
+    store.write_json_atomic(gen_dir / "records.json", {k: v for k, v in records.items() if k != "papers"})
+    if done.delta and old:
+        paper_table.write(gen_dir / paper_table.FILE, papers, base=settings.index.data_dir / old["generation_dir"]
+                          / paper_table.FILE, drop=old["papers_by_id"].keys() - {p.paper_id for p in every} | {p.paper_id for p in papers})
+    else:
+        paper_table.write(gen_dir / paper_table.FILE, every)
+    ids, texts, years = out
+    carried = (keyword_dir(settings.index.data_dir / old["generation_dir"]), done.carried) if done.carried and old else None
+    keyword.build(keyword_dir(gen_dir), ids, years, texts, carried, progress=progress)
     write_lock_file(gen_dir)
     return done
 
 
 def _carry_over(settings: Settings, client: Any, old: dict[str, Any], hashes: dict[str, str], delta: Any,
                 out: tuple[list[str], list[str], list[int | None]], done: Written) -> set[str]:
-    """Carry the unchanged papers' chunks over from the live generation: their keyword entries, and the
-    chunks of its delta into the new delta. Returns the ids of the papers that need no new chunks."""
-    from ingest.chunk import embed_text
-
+    """Carry the unchanged papers' chunks over from the live generation: their keyword entries (tokens
+    included, see ``keyword.build``) and the chunks of its delta into the new delta; the base is shared
+    as it is. Returns the ids of the papers that need no new chunks."""
     old_ids, old_years = keyword.read_chunks(keyword_dir(settings.index.data_dir / old["generation_dir"]))
     live = old["papers_by_id"]
     kept = {pid for pid, h in hashes.items() if live.get(pid) == h}
-    carry = [(cid, y) for cid, y in zip(old_ids, old_years) if cid[:16] in kept]
-    sources = [client.get_collection(old["collection"])]
-    if old.get("delta"):
-        sources.append(client.get_collection(old["delta"]))
-    ids, texts, years = out
-    in_base = 0
-    for batch in _batches(carry, batch_size(settings, client)):
-        wanted = [cid for cid, _ in batch]
-        stored: dict[str, str] = {}
-        for i, source in enumerate(sources):
-            include = ["documents", "metadatas", "embeddings"] if i else ["documents", "metadatas"]
-            got = source.get(ids=wanted, include=include)
-            stored.update((c, embed_text(doc or "", meta or {}))
-                          for c, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]))
-            if i and got["ids"]:  # the live delta's chunks move to the new delta
+    ids, _, years = out
+    for pos, (cid, year) in enumerate(zip(old_ids, old_years)):
+        if cid[:16] in kept:
+            done.carried.append(pos)
+            ids.append(cid)
+            years.append(year or None)
+    moved = 0
+    if old.get("delta"):  # the live delta's chunks move to the new delta
+        source = client.get_collection(old["delta"])
+        for batch in _batches(ids, batch_size(settings, client)):
+            got = source.get(ids=batch, include=["documents", "metadatas", "embeddings"])
+            if got["ids"]:
                 delta.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
                           metadatas=got["metadatas"])
-            elif not i:
-                in_base += len(got["ids"])
-        for cid, year in batch:
-            if cid not in stored:
-                raise store.DamagedIndex(f"chunk {cid} of the live generation is missing from its collections; {store.FIX}")
-            ids.append(cid)
-            texts.append(stored[cid])
-            years.append(year or None)
+                moved += len(got["ids"])
     done.chunks = len(ids)
     done.base_chunks = old.get("base_chunks", old["chunks"])
-    done.stale = done.base_chunks - in_base
+    done.stale = done.base_chunks - (len(ids) - moved)
     return kept
 
 

@@ -87,3 +87,21 @@ def test_author_filter_matches_a_part_of_a_name_through_author_keys(make_setting
         hits = retriever.retrieve("graph neural networks", k=10, mode=mode, filters=Filters(author="lovelace")).hits
         assert hits and all("Ada Lovelace" in h.paper.authors for h in hits)
     assert retriever.retrieve("graph neural networks", filters=Filters(author="nobody-like-this")).hits == []
+
+
+def test_an_updated_index_answers_like_one_built_from_scratch(make_settings, tmp_path):
+    papers = rows(60)
+    updated = make_settings()
+    run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
+    papers[5]["abstract"] += " We also release the code for protein folding."
+    papers.pop(9)
+    run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
+    fresh = make_settings(PAPERS_DATA_DIR=str(tmp_path / "fresh"))
+    run_ingest(fresh, write(tmp_path / "corpus", papers), progress=False)
+    a, b = Retriever(updated), Retriever(fresh)
+    for query in ("protein folding code", "causal discovery benchmark", "Ada Lovelace"):
+        for mode in ("bm25", "dense"):
+            got = {h.paper_id: round(h.score, 5) for h in a.retrieve(query, k=5, mode=mode).hits}
+            want = {h.paper_id: round(h.score, 5) for h in b.retrieve(query, k=5, mode=mode).hits}
+            assert sorted(got.values()) == sorted(want.values())  # the same scores (ties may order differently)
+            assert all(want.get(pid, score) == score for pid, score in got.items())
