@@ -8,6 +8,7 @@ questions and filters, and one of source files for the source filter.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
@@ -42,8 +43,9 @@ def write(path: Path, papers: Iterable[Paper], base: Path | None = None, drop: I
     try:
         con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + ("" if base else _SCHEMA))
         with con:
-            for table in ("papers", "authors", "sources") if base else ():
-                con.executemany(f"DELETE FROM {table} WHERE pid = ?", ((pid,) for pid in drop))
+            gone = json.dumps(sorted(drop))
+            for table in ("papers", "authors", "sources") if base else ():  # one pass over each table
+                con.execute(f"DELETE FROM {table} WHERE pid IN (SELECT value FROM json_each(?))", (gone,))
             for paper in papers:
                 pid = paper.paper_id
                 con.execute("INSERT INTO papers VALUES (?, ?)", (pid, paper.model_dump_json()))

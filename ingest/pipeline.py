@@ -221,7 +221,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             store.write_json_atomic(data_dir / store.PREVIOUS, old)
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
         if not store.remove_stale(settings, client, keep={gen}, keep_collections=frozenset(_collections(manifest))) \
-                and not settings.index.chroma_url:
+                and not settings.index.chroma_url and not in_place:  # an update deletes only a small delta
             chroma_files.compact_store(data_dir / "chroma")
         return IngestReport(
             status="repaired" if damage else "updated" if old else "created", chunks=written.chunks,
