@@ -105,3 +105,12 @@ def test_an_updated_index_answers_like_one_built_from_scratch(make_settings, tmp
             want = {h.paper_id: round(h.score, 5) for h in b.retrieve(query, k=5, mode=mode).hits}
             assert sorted(got.values()) == sorted(want.values())  # the same scores (ties may order differently)
             assert all(want.get(pid, score) == score for pid, score in got.items())
+
+
+def test_a_megabyte_long_abstract_is_chunked(make_settings, tmp_path):
+    sentence = "We propose a model of protein folding and evaluate it on benchmark data. "
+    huge = {"title": "A very long abstract", "abstract": sentence * (1_000_000 // len(sentence)), "authors": ["Ada Lovelace"]}
+    settings = make_settings()
+    report = run_ingest(settings, write(tmp_path / "corpus", [huge, *rows(3)]), progress=False)
+    assert report.papers == 4 and report.chunks > 500  # split into chunk-sized pieces, every one stored
+    assert open_index(settings).collection.count() == report.chunks
