@@ -48,6 +48,8 @@ class IngestReport:
     generation: int
     embedder: str
     seconds: float = 0.0
+    filtered: int = 0  # records outside PAPERS_CATEGORIES
+    replaced: int = 0  # records replaced by a later one with the same id
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
     repaired: str | None = None  # what was wrong with the index this run rebuilt
 
@@ -73,6 +75,8 @@ def records_payload(corpus: Corpus, corpus_path: Path) -> dict[str, Any]:
         "dropped": [d.model_dump() for d in corpus.dropped],
         "skipped": [s.model_dump() for s in corpus.skipped],
         "duplicates": [d.model_dump() for d in corpus.duplicates],
+        "filtered": corpus.filtered,
+        "replaced": corpus.replaced,
     }
 
 
@@ -163,7 +167,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
     corpus_path = Path(corpus_path or settings.ingest.corpus)
     data_dir = settings.index.data_dir
     store.ensure_writable(data_dir)
-    corpus = build_corpus(corpus_path, progress=progress)
+    categories = frozenset(c.strip() for c in settings.ingest.categories.split(",") if c.strip())
+    corpus = build_corpus(corpus_path, progress=progress, categories=categories)
     if not corpus.papers:
         first = corpus.skipped[0] if corpus.skipped else None
         why = f"; {first.source.file}: {first.reason}" if first else ""
@@ -176,7 +181,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         old, damage = _live_manifest(settings)
         base = dict(
             papers=len(corpus.papers), dropped=len(corpus.dropped), skipped=len(corpus.skipped),
-            duplicates=len(corpus.duplicates), embedder=emb,
+            duplicates=len(corpus.duplicates), filtered=corpus.filtered, replaced=corpus.replaced, embedder=emb,
             skipped_records=[s.model_dump() for s in corpus.skipped], repaired=damage,
         )
         same_store = old is not None and old.get("chroma_url") == settings.index.chroma_url
