@@ -28,6 +28,7 @@ from ingest.records import Paper
 from ingest.store import open_index
 
 MODES = ("hybrid", "dense", "bm25")
+MAX_ID_FILTER = 500  # a filter matching at most this many papers is sent to Chroma as their ids
 
 
 @dataclass
@@ -169,10 +170,14 @@ class Retriever:
         """The Chroma ``where`` for the filters, and the papers the keyword mask must keep (None: any)."""
         clauses: list[dict[str, Any]] = []
         keep: set[str] | None = set(filters.paper_ids) if filters.paper_ids is not None else None
-        if filters.year_from is not None:
-            clauses.append({"year": {"$gte": filters.year_from}})
-        if filters.year_to is not None:
-            clauses.append({"year": {"$lte": filters.year_to}})
+        if filters.year_from is not None or filters.year_to is not None:
+            # the years present, as an $in: Chroma's embedded store answers an equality match several
+            # times faster than a $gte/$lte range
+            years = [y for y in self.keyword.year_values()
+                     if (filters.year_from is None or y >= filters.year_from) and (filters.year_to is None or y <= filters.year_to)]
+            if not years:
+                raise _NoMatch
+            clauses.append({"year": {"$eq": years[0]}} if len(years) == 1 else {"year": {"$in": years}})
         for field_name, wanted in (("author_keys", filters.author), ("source_files", filters.source)):
             if not wanted:
                 continue
@@ -184,12 +189,15 @@ class Retriever:
             if not hits:
                 raise _NoMatch
             keep = pids if keep is None else keep & pids
+            if len(hits) > 1 and len(pids) <= MAX_ID_FILTER:  # many names, few papers: their ids match faster
+                continue
             terms = [{field_name: {"$contains": h}} for h in hits]
             clauses.append(terms[0] if len(terms) == 1 else {"$or": terms})
-        if filters.paper_ids is not None:
-            clauses.append({"paper_id": {"$in": sorted(filters.paper_ids)}})
         if keep is not None and not keep:
             raise _NoMatch
+        by_name = any("$contains" in str(c) for c in clauses)
+        if keep is not None and (filters.paper_ids is not None or (len(keep) <= MAX_ID_FILTER and not by_name)):
+            clauses.append({"paper_id": {"$in": sorted(keep)}})  # the filter's own papers, never the corpus
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return where, keep
 

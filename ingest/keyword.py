@@ -82,6 +82,12 @@ class KeywordIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def year_values(self) -> list[int]:
+        """The distinct years of the chunks, ascending."""
+        if not hasattr(self, "_year_values"):
+            self._year_values = [int(y) for y in np.unique(self.years) if y != NO_YEAR]
+        return self._year_values
+
     def mask(self, year_from: int | None = None, year_to: int | None = None,
              paper_ids: set[str] | frozenset[str] | None = None) -> np.ndarray | None:
         """1.0 for the chunks that pass the filters, 0.0 for the rest; None when nothing is filtered."""

@@ -114,3 +114,14 @@ def test_a_megabyte_long_abstract_is_chunked(make_settings, tmp_path):
     report = run_ingest(settings, write(tmp_path / "corpus", [huge, *rows(3)]), progress=False)
     assert report.papers == 4 and report.chunks > 500  # split into chunk-sized pieces, every one stored
     assert open_index(settings).collection.count() == report.chunks
+
+
+def test_filters_combine_a_name_with_the_papers_of_a_follow_up(make_settings, tmp_path):
+    settings = make_settings()
+    run_ingest(settings, write(tmp_path / "corpus", rows(60)), progress=False)
+    retriever = Retriever(settings)
+    lovelace = [h.paper_id for h in retriever.retrieve("study", k=20, filters=Filters(author="Ada Lovelace")).hits]
+    those = frozenset(lovelace[:2])
+    for mode in ("dense", "bm25", "hybrid"):
+        hits = retriever.retrieve("study", k=10, mode=mode, filters=Filters(author="lovelace", paper_ids=those)).hits
+        assert {h.paper_id for h in hits} == those
