@@ -134,7 +134,7 @@ def write_generation(settings: Settings, client: Any, gen: int, papers: list[Pap
         paper_table.write(gen_dir / paper_table.FILE, every)
     ids, texts, years = out
     carried = (keyword_dir(settings.index.data_dir / old["generation_dir"]), done.carried) if done.carried and old else None
-    keyword.build(keyword_dir(gen_dir), ids, years, texts, carried, progress=progress)
+    keyword.build(keyword_dir(gen_dir), ids, years, texts, carried)  # bm25s' own bars stay off
     write_lock_file(gen_dir)
     return done
 
