@@ -28,7 +28,6 @@ from ingest.records import Paper
 from ingest.store import open_index
 
 MODES = ("hybrid", "dense", "bm25")
-MAX_ID_FILTER = 500  # a filter matching at most this many papers is sent to Chroma as their ids
 
 
 @dataclass
@@ -189,15 +188,12 @@ class Retriever:
             if not hits:
                 raise _NoMatch
             keep = pids if keep is None else keep & pids
-            if len(hits) > 1 and len(pids) <= MAX_ID_FILTER:  # many names, few papers: their ids match faster
-                continue
             terms = [{field_name: {"$contains": h}} for h in hits]
             clauses.append(terms[0] if len(terms) == 1 else {"$or": terms})
         if keep is not None and not keep:
             raise _NoMatch
-        by_name = any("$contains" in str(c) for c in clauses)
-        if keep is not None and (filters.paper_ids is not None or (len(keep) <= MAX_ID_FILTER and not by_name)):
-            clauses.append({"paper_id": {"$in": sorted(keep)}})  # the filter's own papers, never the corpus
+        if filters.paper_ids is not None:  # a follow-up's few papers (an id list of a corpus is slow in Chroma)
+            clauses.append({"paper_id": {"$in": sorted(keep or ())}})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return where, keep
 
