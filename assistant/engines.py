@@ -1,24 +1,24 @@
 """The two searches behind hybrid retrieval and their fusion, read straight from Chroma and bm25s.
 
-This is the query side of what llama-index's ``VectorStoreIndex`` + ``ChromaVectorStore``,
-``BM25Retriever`` and ``QueryFusionRetriever`` compute over the index that ingest writes with them, step
-for step (Chroma's ``exp(-distance)`` similarity, bm25s tokenisation with the English stemmer and
-stopwords, min-max / distribution-based / reciprocal-rank fusion with normalised weights), without
-importing llama-index: its package import alone is most of a cold ``papers ask`` (see
-``bench/cold_start.py``). ``tests/test_engines.py`` checks the rankings and scores equal llama-index's own
-on the real index, so a llama-index upgrade that changes them fails there.
+This is what llama-index's ``VectorStoreIndex`` + ``ChromaVectorStore``, ``BM25Retriever`` and
+``QueryFusionRetriever`` compute over the chunks ingest writes, step for step (Chroma's ``exp(-distance)``
+similarity, bm25s tokenisation with the English stemmer and stopwords, min-max / distribution-based /
+reciprocal-rank fusion with normalised weights), without importing llama-index: its package import alone
+is most of a cold ``papers ask`` (see ``bench/cold_start.py``). Filters arrive as a Chroma ``where`` on the
+dense side and a chunk mask on the keyword side (``ingest.keyword``); the keyword side fetches the text of
+its hits from Chroma. ``tests/test_engines.py`` checks the rankings and scores equal llama-index's own over
+the same chunks, so a llama-index upgrade that changes them fails there.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-BM25_TOKEN_PATTERN = r"(?u)\b\w\w+\b"  # BM25Retriever's default, which ingest persists with
+from ingest.keyword import KeywordIndex
+
 RRF_K = 60.0  # reciprocal rank fusion's constant (llama-index, after Cormack et al. 2009)
 
 
@@ -32,59 +32,45 @@ class Scored:
     score: float = 0.0
 
 
-def _from_record(record: dict[str, Any], text: str | None, score: float) -> Scored:
-    """A chunk from llama-index's stored form: ``_node_content`` holds the node as JSON."""
-    node = json.loads(record["_node_content"])
-    return Scored(node_id=node["id_"], text=node.get("text", "") if text is None else text,
-                  metadata=node.get("metadata") or {}, score=score)
-
-
 def _unique(chunks: list[Scored]) -> list[Scored]:
     seen: set[str] = set()
     return [c for c in chunks if not (c.node_id in seen or seen.add(c.node_id))]  # type: ignore[func-returns-value]
 
 
 class DenseSearch:
-    """Nearest chunks by embedding, from the Chroma collection; similarity ``exp(-cosine distance)``."""
+    """Nearest chunks by embedding, from the Chroma collection (or a generation's view of its collections),
+    filtered by a ``where``; similarity ``exp(-cosine distance)``."""
 
     def __init__(self, collection: Any) -> None:
         self.collection = collection
 
-    def search(self, embedding: list[float], k: int, allowed: set[str] | None = None) -> list[Scored]:
-        kwargs: dict[str, Any] = {"query_embeddings": embedding, "n_results": k}
-        if allowed is not None:
-            kwargs["where"] = {"paper_id": {"$in": sorted(allowed)}}
-        got = self.collection.query(**kwargs)
-        return _unique([_from_record(meta, text, math.exp(-dist)) for text, meta, dist in
-                        zip(got["documents"][0], got["metadatas"][0], got["distances"][0])])
+    def search(self, embedding: list[float], k: int, where: dict[str, Any] | None = None) -> list[Scored]:
+        got = self.collection.query(query_embeddings=[embedding], n_results=k, where=where,
+                                    include=["documents", "metadatas", "distances"])
+        return _unique([Scored(node_id=cid, text=text or "", metadata=meta or {}, score=math.exp(-dist))
+                        for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                                         got["distances"][0])])
 
 
 class KeywordSearch:
-    """BM25 over the chunks, from the bm25s index ingest persisted (``BM25Retriever.persist``)."""
+    """BM25 over the chunks (``ingest.keyword``'s memory-mapped bm25s index), under an optional chunk mask;
+    the text and metadata of the hits come from the collection."""
 
-    def __init__(self, path: Path) -> None:
-        import bm25s
-        import Stemmer
+    def __init__(self, path: Path, collection: Any) -> None:
+        self.index = KeywordIndex(path)
+        self.collection = collection
 
-        self.bm25 = bm25s.BM25.load(str(path), load_corpus=True)
-        args = json.loads((path / "retriever.json").read_text(encoding="utf-8"))
-        self.weight_mask = args.get("corpus_weight_mask") or None
-        self.stemmer = Stemmer.Stemmer("english")
-        self._lock = threading.Lock()
+    def __len__(self) -> int:
+        return len(self.index)
 
-    def search(self, text: str, k: int) -> list[Scored]:
-        import bm25s
-        import numpy as np
-
-        tokens = bm25s.tokenize(text, stemmer=self.stemmer, token_pattern=BM25_TOKEN_PATTERN, show_progress=False)
-        with self._lock:
-            docs, scores = self.bm25.retrieve(tokens, k=k, show_progress=False,
-                                              weight_mask=np.array(self.weight_mask) if self.weight_mask else None)
-        out = []
-        for doc, score in zip(docs[0], scores[0]):
-            record = doc if isinstance(doc, dict) else self.bm25.corpus[int(doc)]
-            out.append(_from_record(record, None, float(score)))
-        return _unique(out)
+    def search(self, text: str, k: int, mask: Any = None) -> list[Scored]:
+        found = self.index.search(text, k, mask)
+        if not found:
+            return []
+        got = self.collection.get(ids=[cid for cid, _ in found], include=["documents", "metadatas"])
+        stored = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return _unique([Scored(node_id=cid, text=stored[cid][0] or "", metadata=stored[cid][1] or {}, score=score)
+                        for cid, score in found if cid in stored])
 
 
 def fuse(results: list[list[Scored]], mode: str, weights: list[float], top_k: int) -> list[Scored]:

@@ -3,14 +3,14 @@
 The fusion mode, weights and candidate depth are settings calibrated on the eval set (see
 ``evals/calibrate.py`` and the README), not guesses. Author questions are answered through the author
 field: a full author name in the question pins that author's papers to the top. Filters (year range,
-author substring, source file) become a Chroma ``paper_id IN (...)`` filter and a post-filter on BM25.
+author substring, source file) become a Chroma ``where`` on scalar metadata (year as an int, the casefolded
+author names and source files as lists) and a mask on the keyword side, never an id list of the corpus.
 The searches and their fusion live in ``assistant.engines`` (no llama-index import on the query path).
 """
 
 from __future__ import annotations
 
 import math
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -19,6 +19,7 @@ from typing import Any
 from assistant.engines import DenseSearch, KeywordSearch, Scored, fuse
 from common.errors import PapersError
 from common.settings import RetrievalSettings, Settings
+from ingest import paper_table
 from ingest.embed import embedder_id, make_embedder, query_encoder
 from ingest.records import Paper
 from ingest.store import open_index
@@ -62,6 +63,10 @@ class RetrievalResult:
     author_matched: bool
 
 
+class _NoMatch(Exception):
+    """A filter no paper can pass (e.g. an author nobody in the index is called)."""
+
+
 class Retriever:
     """Loads the index once (vectors, BM25, records, embedder) and answers many queries, from many threads."""
 
@@ -69,19 +74,14 @@ class Retriever:
         self.settings = settings
         # Holding the open index keeps its generation leased (on disk) for as long as this retriever lives.
         self.index = index = open_index(settings, expected_embedder=embedder_id(settings))
-        records = index.records()
         self.manifest = index.manifest  # the generation this retriever reads, for as long as it lives
-        self.papers: dict[str, Paper] = {}
-        for rec in records["papers"]:
-            paper = Paper(**rec)
-            self.papers[paper.paper_id] = paper
+        self.papers = paper_table.PaperTable(index.generation_dir / paper_table.FILE)  # records fetched on demand
         self.collection = index.collection
         self.encoder = query_encoder(settings)  # the question's embedder; for ONNX no llama-index import
         self._embed_model: Any = None
         self.dense = DenseSearch(index.collection)
-        self.keywords = KeywordSearch(index.generation_dir / "bm25")
-        self.n_chunks = index.collection.count()
-        self._authors = self._author_index()
+        self.keywords = KeywordSearch(index.generation_dir / "bm25", index.collection)
+        self.n_chunks = len(self.keywords)
         self._queries: OrderedDict[str, list[float]] = OrderedDict()  # recent questions' vectors, newest last
         self._queries_lock = threading.Lock()
 
@@ -114,40 +114,54 @@ class Retriever:
                 self._queries.popitem(last=False)
         return vector
 
-    def _author_index(self) -> dict[str, set[str]]:
-        names: dict[str, set[str]] = {}
-        for pid, paper in self.papers.items():
-            for author in paper.authors:
-                if len(author.split()) >= 2:
-                    names.setdefault(author.casefold(), set()).add(pid)
-        return names
-
     def authors_in(self, question: str) -> set[str]:
-        """Papers by any author whose full name appears in the question."""
-        q = question.casefold()
-        found: set[str] = set()
-        for name, pids in self._authors.items():
-            if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", q):
-                found |= pids
-        return found
+        """Papers by any author whose full name appears in the question (looked up in the name index)."""
+        return self.papers.full_names_in(question)
 
-    def allowed(self, filters: Filters | None) -> set[str] | None:
+    def passes(self, paper_id: str, filters: Filters | None) -> bool:
+        """Whether one paper passes the filters (checked for the few papers an author question pins)."""
         if filters is None or not filters.active():
-            return None
-        out = set()
-        for pid, p in self.papers.items():
-            if filters.paper_ids is not None and pid not in filters.paper_ids:
+            return True
+        p = self.papers[paper_id]
+        return not (
+            (filters.paper_ids is not None and paper_id not in filters.paper_ids)
+            or (filters.year_from is not None and (p.year is None or p.year < filters.year_from))
+            or (filters.year_to is not None and (p.year is None or p.year > filters.year_to))
+            or (filters.author and not any(filters.author.casefold() in a.casefold() for a in p.authors))
+            or (filters.source and not any(filters.source.casefold() in s.file.casefold() for s in p.sources))
+        )
+
+    def _where(self, filters: Filters) -> tuple[dict[str, Any] | None, set[str] | None]:
+        """The Chroma ``where`` for the filters, and the papers the keyword mask must keep (None: any)."""
+        clauses: list[dict[str, Any]] = []
+        keep: set[str] | None = set(filters.paper_ids) if filters.paper_ids is not None else None
+        if filters.year_from is not None or filters.year_to is not None:
+            # the years present, as an $in: Chroma's embedded store answers an equality match several
+            # times faster than a $gte/$lte range
+            years = [y for y in self.keywords.index.year_values()
+                     if (filters.year_from is None or y >= filters.year_from) and (filters.year_to is None or y <= filters.year_to)]
+            if not years:
+                raise _NoMatch
+            clauses.append({"year": {"$eq": years[0]}} if len(years) == 1 else {"year": {"$in": years}})
+        for field_name, wanted in (("author_keys", filters.author), ("source_files", filters.source)):
+            if not wanted:
                 continue
-            if filters.year_from is not None and (p.year is None or p.year < filters.year_from):
-                continue
-            if filters.year_to is not None and (p.year is None or p.year > filters.year_to):
-                continue
-            if filters.author and not any(filters.author.casefold() in a.casefold() for a in p.authors):
-                continue
-            if filters.source and not any(filters.source.casefold() in s.file.casefold() for s in p.sources):
-                continue
-            out.add(pid)
-        return out
+            if field_name == "author_keys":
+                hits = self.papers.author_names_containing(wanted)
+                pids = self.papers.by_author_names(hits)
+            else:
+                hits, pids = self.papers.by_source_containing(wanted)
+            if not hits:
+                raise _NoMatch
+            keep = pids if keep is None else keep & pids
+            terms = [{field_name: {"$contains": h}} for h in hits]
+            clauses.append(terms[0] if len(terms) == 1 else {"$or": terms})
+        if keep is not None and not keep:
+            raise _NoMatch
+        if filters.paper_ids is not None:  # a follow-up's few papers (an id list of a corpus is slow in Chroma)
+            clauses.append({"paper_id": {"$in": sorted(keep or ())}})
+        where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
+        return where, keep
 
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
                  params: RetrievalSettings | None = None) -> RetrievalResult:
@@ -159,25 +173,26 @@ class Retriever:
         mode = mode or cfg.mode
         if mode not in MODES:
             raise PapersError(f"unknown retrieval mode {mode!r}: use one of {', '.join(MODES)}")
-        allowed = self.allowed(filters)
-        if allowed is not None and not allowed:
-            return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
-        # Filters shrink the pool, so look deeper to still fill k papers after post-filtering.
-        depth = min(self.n_chunks, cfg.candidate_depth if allowed is None else self.n_chunks)
+        where, keep, mask = None, None, None
+        if filters is not None and filters.active():
+            try:
+                where, keep = self._where(filters)
+            except _NoMatch:
+                return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
+            mask = self.keywords.index.mask(filters.year_from, filters.year_to, keep)
+        depth = min(self.n_chunks, cfg.candidate_depth)
         dense: list[Scored] = []
         bm25: list[Scored] = []
         if mode != "bm25":
-            dense = self.dense.search(self.query_embedding(question), depth, allowed)
+            dense = self.dense.search(self.query_embedding(question), depth, where)
         if mode != "dense":
-            bm25 = self.keywords.search(question, depth)
+            bm25 = self.keywords.search(question, depth, mask)
         if mode == "hybrid":
             nodes = fuse([dense, bm25], cfg.fusion, [cfg.dense_weight, 1.0 - cfg.dense_weight], depth)
         else:
             nodes = dense or bm25
-        hits = self._to_papers(nodes, {c.node_id: c.score for c in dense}, {c.node_id: c.score for c in bm25}, allowed)
-        matched = self.authors_in(question)
-        if allowed is not None:
-            matched &= allowed
+        hits = self._to_papers(nodes, {c.node_id: c.score for c in dense}, {c.node_id: c.score for c in bm25})
+        matched = {pid for pid in self.authors_in(question) if self.passes(pid, filters)}
         if matched:  # "what did X co-author?": X's papers are the answer, whatever else scored well
             hits = [h for h in self._pin_authors(hits, matched) if h.author_match]
         self.dense_scores(question, hits[:k])  # abstention needs the same relevance signal in every mode
@@ -212,12 +227,11 @@ class Retriever:
                 if h.paper_id == pid:
                     h.dense = best
 
-    def _to_papers(self, nodes: list[Scored], dense_raw: dict[str, float], bm25_raw: dict[str, float],
-                   allowed: set[str] | None) -> list[PaperHit]:
+    def _to_papers(self, nodes: list[Scored], dense_raw: dict[str, float], bm25_raw: dict[str, float]) -> list[PaperHit]:
         hits: dict[str, PaperHit] = {}
         for n in nodes:
             pid = n.metadata.get("paper_id")
-            if pid not in self.papers or (allowed is not None and pid not in allowed):
+            if pid not in self.papers:
                 continue
             raw_dense = dense_raw.get(n.node_id)
             cosine = 1.0 + math.log(raw_dense) if raw_dense else None  # Chroma reports exp(-cosine distance)

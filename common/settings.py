@@ -37,7 +37,11 @@ class IngestSettings(BaseSettings):
 
     model_config = _group_config()
 
-    corpus: Path = Field(DEFAULT_CORPUS, description="Folder or file to ingest (.txt page dumps or .jsonl records).")
+    corpus: Path = Field(DEFAULT_CORPUS, description="Folder or file to ingest (.txt page dumps, .jsonl records or arXiv snapshot lines, .bib files).")
+    categories: str = Field(
+        "", description="Comma-separated arXiv categories to keep at ingest (e.g. cs.LG,cs.CL); records of other "
+        "categories are left out and counted; records without categories are kept. Empty keeps everything.",
+    )
     chunk_size: int = Field(384, ge=64, le=8192, description="Chunk size in tiktoken (cl100k_base) tokens.")
     chunk_overlap: int = Field(48, ge=0, le=1024, description="Token overlap between consecutive chunks of one abstract.")
     embed_backend: Literal["local", "torch", "openai", "hash"] = Field(
@@ -50,6 +54,10 @@ class IngestSettings(BaseSettings):
         "text-embedding-3-small", description="Embedding model name for the openai embed backend."
     )
     embed_batch_size: int = Field(32, ge=1, le=2048, description="Texts per embedding call.")
+    write_batch_size: int = Field(
+        0, ge=0, description="Chunks per Chroma write (and per streamed ingest step); 0 or more than the store "
+        "accepts means the store's own maximum (Chroma's get_max_batch_size()).",
+    )
 
 
 class RetrievalSettings(BaseSettings):

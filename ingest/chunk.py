@@ -10,9 +10,11 @@ hash, so an unchanged paper yields the same ids and is never embedded twice.
 
 from __future__ import annotations
 
+from typing import Iterable, Iterator
+
 from llama_index.core import Document
 from llama_index.core.node_parser import SentenceSplitter
-from llama_index.core.schema import NodeRelationship, TextNode
+from llama_index.core.schema import MetadataMode, NodeRelationship, TextNode
 
 from ingest.records import Paper
 from ingest.tokens import count_tokens, encoding
@@ -66,10 +68,14 @@ def paper_metadata(paper: Paper, budget: int = 192) -> dict[str, str | int]:
 
 
 def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> list[TextNode]:
+    return list(iter_chunks(papers, chunk_size, chunk_overlap))
+
+
+def iter_chunks(papers: Iterable[Paper], chunk_size: int, chunk_overlap: int) -> Iterator[TextNode]:
+    """The chunks of ``papers``, one paper at a time (ingest streams them into Chroma in batches)."""
     splitter = SentenceSplitter(
         chunk_size=chunk_size, chunk_overlap=min(chunk_overlap, chunk_size // 2), tokenizer=encoding().encode
     )
-    nodes: list[TextNode] = []
     for paper in papers:
         meta = paper_metadata(paper, budget=chunk_size // 2)
         doc = Document(
@@ -79,12 +85,35 @@ def chunk_papers(papers: list[Paper], chunk_size: int, chunk_overlap: int) -> li
             excluded_embed_metadata_keys=[k for k in meta if k not in EMBED_KEYS],
             excluded_llm_metadata_keys=[k for k in meta if k not in LLM_KEYS],
         )
-        for i, node in enumerate(splitter.get_nodes_from_documents([doc])):
+        for i, node in enumerate(_split(doc, splitter, chunk_size)):
             node.id_ = f"{paper.paper_id}-{meta['content_hash']}-{i}"
             node.metadata["chunk"] = i
             node.excluded_embed_metadata_keys.append("chunk")
             node.excluded_llm_metadata_keys.append("chunk")
             # PREV/NEXT would point at the splitter's random ids; the paper link is all a reader needs.
             node.relationships = {NodeRelationship.SOURCE: doc.as_related_node_info()}
-            nodes.append(node)
-    return nodes
+            yield node
+
+
+def _split(doc: Document, splitter: SentenceSplitter, chunk_size: int) -> list[TextNode]:
+    """The splitter's nodes; an abstract that fits one chunk with room to spare (most do) skips it, with
+    the node it would make: the whole text, stripped."""
+    meta_tokens = max(count_tokens(doc.get_metadata_str(mode)) for mode in (MetadataMode.EMBED, MetadataMode.LLM))
+    if len(doc.text) < 4 * chunk_size and count_tokens(doc.text) + meta_tokens + 16 <= chunk_size:
+        return [TextNode(text=doc.text.strip(), metadata=dict(doc.metadata),
+                         excluded_embed_metadata_keys=list(doc.excluded_embed_metadata_keys),
+                         excluded_llm_metadata_keys=list(doc.excluded_llm_metadata_keys))]
+    return splitter.get_nodes_from_documents([doc])
+
+
+def store_metadata(node: TextNode, paper: Paper) -> dict[str, str | int | list[str]]:
+    """What Chroma stores with a chunk: the node's scalar metadata plus the lists filters match with
+    ``$contains`` (casefolded author names, source file names)."""
+    meta: dict[str, str | int | list[str]] = dict(node.metadata)
+    keys = sorted({a.casefold() for a in paper.authors})
+    files = sorted({s.file for s in paper.sources})
+    if keys:
+        meta["author_keys"] = keys
+    if files:
+        meta["source_files"] = files
+    return meta

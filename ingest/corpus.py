@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,8 @@ class Corpus:
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    filtered: int = 0  # records outside the category filter
+    replaced: int = 0  # records replaced by a later record with the same id
 
 
 def merge(copies: list[RawPaper]) -> Paper:
@@ -43,9 +46,10 @@ def merge(copies: list[RawPaper]) -> Paper:
     )
 
 
-def build_corpus(path: Path, progress: bool = True) -> Corpus:
+def build_corpus(path: Path, progress: bool = True, categories: frozenset[str] = frozenset()) -> Corpus:
     files = corpus_files(path)
-    raw, skipped = load_corpus(files, path, progress=progress)
+    counts: Counter[str] = Counter()
+    raw, skipped = load_corpus(files, path, progress=progress, categories=categories, counts=counts)
     dropped: list[Dropped] = []
     groups: dict[str, list[RawPaper]] = {}
     for paper in raw:
@@ -57,4 +61,5 @@ def build_corpus(path: Path, progress: bool = True) -> Corpus:
     papers = [merge(copies) for copies in groups.values()]
     duplicates = [Duplicate(title=c[0].title, sources=[p.source for p in c]) for c in groups.values() if len(c) > 1]
     names = [f.name if path.is_file() else str(f.relative_to(path)) for f in files]
-    return Corpus(papers=papers, dropped=dropped, skipped=skipped, duplicates=duplicates, files=names)
+    return Corpus(papers=papers, dropped=dropped, skipped=skipped, duplicates=duplicates, files=names,
+                  filtered=counts["filtered"], replaced=counts["replaced"])

@@ -5,10 +5,16 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from functools import lru_cache
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 _TOKEN = re.compile(r"\w\w+")
+
+
+@lru_cache(maxsize=1 << 18)
+def _token_hash(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "little")
 
 
 class HashEmbedding(BaseEmbedding):
@@ -19,7 +25,7 @@ class HashEmbedding(BaseEmbedding):
     def _vector(self, text: str) -> list[float]:
         vec = [0.0] * self.dim
         for tok in _TOKEN.findall(text.lower()):
-            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
+            h = _token_hash(tok)
             vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec]

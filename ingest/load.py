@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
 from tqdm import tqdm
 
 from common.errors import PapersError
+from ingest.formats import LaterWins, arxiv_url, parse_bibtex, wanted_category
 from ingest.parse import RawPaper, parse_date, parse_text
 from ingest.records import Skipped, Source
 from ingest.repair import clean_text
 
-SUPPORTED = (".txt", ".jsonl")
+SUPPORTED = (".txt", ".jsonl", ".bib")
 
 
 def corpus_files(path: Path) -> list[Path]:
@@ -22,11 +25,11 @@ def corpus_files(path: Path) -> list[Path]:
         raise PapersError(f"corpus path not found: {path} (pass --corpus with a folder or a .txt/.jsonl file)")
     if path.is_file():
         if path.suffix.lower() not in SUPPORTED:
-            raise PapersError(f"unsupported corpus file {path}: expected a .txt page dump or a .jsonl file")
+            raise PapersError(f"unsupported corpus file {path}: expected a .txt page dump, a .jsonl or a .bib file")
         return [path]
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
     if not files:
-        raise PapersError(f"no .txt or .jsonl files in {path} (the corpus folder is empty)")
+        raise PapersError(f"no .txt, .jsonl or .bib files in {path} (the corpus folder is empty)")
     return files
 
 
@@ -71,8 +74,8 @@ def _authors(value: object) -> list[str]:
     """A list of names, or one string of names separated by ';' (or ','): the string is split."""
     if value is None:
         return []
-    if isinstance(value, str):
-        value = [s for s in value.split(";" if ";" in value else ",")]
+    if isinstance(value, str):  # "A; B", or "A, B and C" as the arXiv snapshot writes them
+        value = value.split(";") if ";" in value else re.split(r",|\s+and\s+", value)
     if not isinstance(value, list):
         raise BadField(f"authors must be a list of names or a string, got {_kind(value)}")
     names = []
@@ -106,7 +109,8 @@ def parse_record(obj: object, source: Source) -> RawPaper | Skipped:
         missing = [name for name, value in (("title", title), ("abstract", abstract)) if not value]
         if missing:
             return Skipped(source=source, title=title or None, reason=f"no {' or '.join(missing)}")
-        authors, date, url = _authors(obj.get("authors")), _date(obj.get("date")), _text(obj, "url")
+        authors, url = _authors(obj.get("authors")), _text(obj, "url") or arxiv_url(obj.get("id"))
+        date = _date(obj.get("date") if obj.get("date") is not None else obj.get("update_date"))
     except BadField as exc:
         title = obj.get("title")
         return Skipped(source=source, title=clean_text(title)[:200] if isinstance(title, str) else None, reason=str(exc))
@@ -119,10 +123,15 @@ def parse_record(obj: object, source: Source) -> RawPaper | Skipped:
     return paper
 
 
-def parse_jsonl(text: str, file: str) -> tuple[list[RawPaper], list[Skipped]]:
-    """Records of ``{"title", "abstract", "authors"?, "date"?, "url"?}``; bad lines are skipped with a reason."""
+def parse_jsonl(text: str, file: str, categories: frozenset[str] = frozenset(),
+                counts: Counter[str] | None = None) -> tuple[list[RawPaper], list[Skipped]]:
+    """Records of ``{"title", "abstract", "authors"?, "date"?, "url"?}`` (or arXiv snapshot lines: ``id``,
+    ``update_date``, ``categories``); bad lines are skipped with a reason. Lines outside ``categories`` are
+    left out and a later line with an earlier line's ``id`` replaces it, both counted in ``counts``."""
     papers: list[RawPaper] = []
     skipped: list[Skipped] = []
+    counts = Counter() if counts is None else counts
+    later = LaterWins(counts)
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -135,8 +144,14 @@ def parse_jsonl(text: str, file: str) -> tuple[list[RawPaper], list[Skipped]]:
         except RecursionError:
             skipped.append(Skipped(source=source, reason="JSON nested too deeply"))
             continue
+        if isinstance(obj, dict) and not wanted_category(obj, categories):
+            counts["filtered"] += 1
+            continue
         got = parse_record(obj, source)
-        (skipped if isinstance(got, Skipped) else papers).append(got)
+        if isinstance(got, Skipped):
+            skipped.append(got)
+        else:
+            later.add(papers, obj.get("id"), got)
     return papers, skipped
 
 
@@ -145,20 +160,24 @@ def _leading_year(date: str) -> int | None:
     return int(head) if head.isdigit() and 1900 <= int(head) <= 2100 else None
 
 
-def load_corpus(files: Iterable[Path], root: Path, progress: bool = True) -> tuple[list[RawPaper], list[Skipped]]:
+def load_corpus(files: Iterable[Path], root: Path, progress: bool = True, categories: frozenset[str] = frozenset(),
+                counts: Counter[str] | None = None) -> tuple[list[RawPaper], list[Skipped]]:
     """Parse every file; source names are relative to the corpus root so moving the folder changes nothing."""
     files = list(files)
     papers: list[RawPaper] = []
     skipped: list[Skipped] = []
     for path in tqdm(files, desc="Parsing", unit="file", disable=not progress):
         name = path.name if root.is_file() else str(path.relative_to(root))
-        parser = parse_jsonl if path.suffix.lower() == ".jsonl" else parse_text
         try:
             text = read_text(path)
         except PapersError as exc:  # one unreadable file is a skipped record, not a failed ingest
             skipped.append(Skipped(source=Source(file=name, line=0), reason=str(exc).split(": ", 1)[-1]))
             continue
-        found, bad = parser(text, name)
+        suffix = path.suffix.lower()
+        if suffix == ".jsonl":
+            found, bad = parse_jsonl(text, name, categories, counts)
+        else:
+            found, bad = (parse_bibtex if suffix == ".bib" else parse_text)(text, name)
         papers.extend(found)
         skipped.extend(bad)
     return papers, skipped

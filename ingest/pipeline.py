@@ -1,8 +1,11 @@
 """``papers ingest``: corpus -> records -> chunks -> vectors -> a new index generation, switched atomically.
 
-Incremental by construction: chunk ids carry each paper's content hash, vectors of ids the live
-generation already holds are copied instead of re-embedded, and when nothing at all changed (same
-records, embedder and chunking) no generation is written and the model is never loaded.
+Incremental by construction: chunk ids carry each paper's content hash. An update writes only the chunks
+of new and changed papers, into a small delta collection beside the live generation's base collection,
+which it never writes (``ingest.writer``, ``ingest.view``); once deltas and replaced chunks pass
+``DELTA_LIMIT`` of the base, the next ingest builds a new base, copying vectors instead of re-embedding.
+When nothing at all changed (same records, embedder and chunking) no generation is written and the model
+is never loaded.
 """
 
 from __future__ import annotations
@@ -16,9 +19,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
-
-from tqdm import tqdm
+from typing import Any, Iterator
 
 from common.errors import PapersError
 from common.settings import Settings
@@ -26,10 +27,7 @@ from ingest import chroma_files, store
 from ingest.corpus import Corpus, build_corpus
 from ingest.embed import embedder_id
 from ingest.faults import plain_write_errors
-from ingest.lease import write_lock_file
-
-if TYPE_CHECKING:  # llama-index and Chroma load only when there is work to do: the no-op re-run stays fast
-    from llama_index.core.schema import TextNode
+from ingest.writer import write_generation
 
 
 @dataclass
@@ -50,6 +48,8 @@ class IngestReport:
     generation: int
     embedder: str
     seconds: float = 0.0
+    filtered: int = 0  # records outside PAPERS_CATEGORIES
+    replaced: int = 0  # records replaced by a later one with the same id
     skipped_records: list[dict[str, Any]] = field(default_factory=list)
     repaired: str | None = None  # what was wrong with the index this run rebuilt
 
@@ -75,6 +75,8 @@ def records_payload(corpus: Corpus, corpus_path: Path) -> dict[str, Any]:
         "dropped": [d.model_dump() for d in corpus.dropped],
         "skipped": [s.model_dump() for s in corpus.skipped],
         "duplicates": [d.model_dump() for d in corpus.duplicates],
+        "filtered": corpus.filtered,
+        "replaced": corpus.replaced,
     }
 
 
@@ -92,55 +94,6 @@ def fingerprint(records: dict[str, Any], embedder: str, settings: Settings) -> s
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _reusable_vectors(client: Any, old: dict[str, Any] | None, embedder: str, ids: list[str]) -> dict[str, list[float]]:
-    if not old or old.get("embedder") != embedder:
-        return {}
-    try:
-        got = client.get_collection(old["collection"]).get(ids=ids, include=["embeddings"])
-    except Exception:
-        return {}  # the old collection is gone: embed everything
-    return {i: list(map(float, e)) for i, e in zip(got["ids"], got["embeddings"])}
-
-
-def _embed(nodes: list[TextNode], settings: Settings, progress: bool) -> None:
-    if not nodes:
-        return
-    from llama_index.core.schema import MetadataMode
-
-    from ingest.embed import make_embedder
-
-    model = make_embedder(settings)
-    batch = settings.ingest.embed_batch_size
-    with tqdm(total=len(nodes), desc="Embedding", unit="chunk", disable=not progress) as bar:
-        for start in range(0, len(nodes), batch):
-            part = nodes[start : start + batch]
-            texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in part]
-            try:
-                vectors = model.get_text_embedding_batch(texts)
-            except PapersError:
-                raise
-            except Exception as exc:
-                raise PapersError(f"embedding failed ({type(exc).__name__}: {str(exc)[:200]})") from None
-            for node, vec in zip(part, vectors):
-                node.embedding = list(vec)
-            bar.update(len(part))
-
-
-def _write_generation(settings: Settings, client: Any, gen: int, nodes: list[TextNode], records: dict[str, Any]) -> None:
-    from llama_index.retrievers.bm25 import BM25Retriever
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
-    name = store.collection_name(settings, gen)
-    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
-    ChromaVectorStore(chroma_collection=collection).add(nodes)
-    gen_dir = store.generation_dir(settings.index.data_dir, gen)
-    gen_dir.mkdir(parents=True, exist_ok=True)
-    store.write_json_atomic(gen_dir / "records.json", records)
-    bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(10, len(nodes)), verbose=False)
-    bm25.persist(str(gen_dir / "bm25"), show_progress=False)  # bm25s' own bar ("Finding newlines ...") stays off
-    write_lock_file(gen_dir)
-
-
 def _discard(settings: Settings, client: Any, gen: int) -> None:
     """Best effort: remove a generation that was never switched to (the next ingest would anyway)."""
     try:
@@ -148,6 +101,25 @@ def _discard(settings: Settings, client: Any, gen: int) -> None:
     except Exception:  # noqa: BLE001  (the original failure is the one to report)
         pass
     shutil.rmtree(store.generation_dir(settings.index.data_dir, gen), ignore_errors=True)
+
+
+DELTA_LIMIT = 0.1  # an update whose delta and stale chunks would pass this share of the base rebuilds it
+
+
+def _delta_fits(old: dict[str, Any], new_papers: dict[str, str], embedder: str, settings: Settings) -> bool:
+    """Whether the new generation can be the live one's base plus a small delta (same vectors, same chunks,
+    and few enough changes since the base was built); otherwise it is built whole."""
+    if (old.get("format"), old.get("embedder"), old.get("chunk_size"), old.get("chunk_overlap")) != (
+            store.FORMAT_VERSION, embedder, settings.ingest.chunk_size, settings.ingest.chunk_overlap):
+        return False
+    live = old["papers_by_id"]
+    changed = sum(1 for pid, h in new_papers.items() if live.get(pid) != h) + len(live.keys() - new_papers.keys())
+    grown = old.get("delta_chunks", 0) + old.get("stale_chunks", 0) + 2 * changed
+    return grown <= DELTA_LIMIT * old.get("base_chunks", old["chunks"])
+
+
+def _collections(manifest: dict[str, Any]) -> list[str]:
+    return [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]
 
 
 def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
@@ -195,7 +167,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
     corpus_path = Path(corpus_path or settings.ingest.corpus)
     data_dir = settings.index.data_dir
     store.ensure_writable(data_dir)
-    corpus = build_corpus(corpus_path, progress=progress)
+    categories = frozenset(c.strip() for c in settings.ingest.categories.split(",") if c.strip())
+    corpus = build_corpus(corpus_path, progress=progress, categories=categories)
     if not corpus.papers:
         first = corpus.skipped[0] if corpus.skipped else None
         why = f"; {first.source.file}: {first.reason}" if first else ""
@@ -208,7 +181,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         old, damage = _live_manifest(settings)
         base = dict(
             papers=len(corpus.papers), dropped=len(corpus.dropped), skipped=len(corpus.skipped),
-            duplicates=len(corpus.duplicates), embedder=emb,
+            duplicates=len(corpus.duplicates), filtered=corpus.filtered, replaced=corpus.replaced, embedder=emb,
             skipped_records=[s.model_dump() for s in corpus.skipped], repaired=damage,
         )
         same_store = old is not None and old.get("chroma_url") == settings.index.chroma_url
@@ -216,50 +189,48 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
-        from ingest.chunk import chunk_papers
-
         _set_aside_damaged_store(settings)
         client = store.chroma_client(settings, write=True)
-        nodes = chunk_papers(corpus.papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
         old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
-        new_papers = {n.metadata["paper_id"]: n.metadata["content_hash"] for n in nodes}
-        store.remove_stale(settings, client, keep={old["generation"]} if old else set())
+        new_papers = {p.paper_id: p.content_hash() for p in corpus.papers}
+        in_place = bool(old) and same_store and not damage and _delta_fits(old, new_papers, emb, settings)
+        live = frozenset(_collections(old)) if old and same_store else frozenset()
+        store.remove_stale(settings, client, keep={old["generation"]} if old else set(), keep_collections=live)
         gen = _next_generation(data_dir, old)
-        reuse = _reusable_vectors(client, old, emb, [n.id_ for n in nodes])
-        for node in nodes:
-            if node.id_ in reuse:
-                node.embedding = reuse[node.id_]
-        _embed([n for n in nodes if n.embedding is None], settings, progress)
         try:
-            _write_generation(settings, client, gen, nodes, records)
+            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place)
         except BaseException:
             _discard(settings, client, gen)  # e.g. a full disk: give the half-written generation's space back
             raise
         manifest = {
             "format": store.FORMAT_VERSION,
             "generation": gen,
-            "collection": store.collection_name(settings, gen),
+            "collection": written.base,
+            "delta": written.delta,
+            "base_chunks": written.base_chunks,
+            "delta_chunks": written.delta_chunks,
+            "stale_chunks": written.stale,
             "generation_dir": store.generation_dir(data_dir, gen).name,
             "embedder": emb,
-            "embedding_dim": len(nodes[0].embedding or []),
+            "embedding_dim": written.dim or (old or {}).get("embedding_dim", 0),
             "chunk_size": settings.ingest.chunk_size,
             "chunk_overlap": settings.ingest.chunk_overlap,
             "chroma_url": settings.index.chroma_url,
             "fingerprint": print_,
             "papers_by_id": dict(sorted(new_papers.items())),
             "papers": len(corpus.papers),
-            "chunks": len(nodes),
+            "chunks": written.chunks,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         if old and not damage:
             store.write_json_atomic(data_dir / store.PREVIOUS, old)
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
-        if not store.remove_stale(settings, client, keep={gen}) and not settings.index.chroma_url:
+        if not store.remove_stale(settings, client, keep={gen}, keep_collections=frozenset(_collections(manifest))) \
+                and not settings.index.chroma_url and not in_place:  # an update deletes only a small delta
             chroma_files.compact_store(data_dir / "chroma")
-        embedded = sum(1 for n in nodes if n.id_ not in reuse)
         return IngestReport(
-            status="repaired" if damage else "updated" if old else "created", chunks=len(nodes), embedded=embedded,
-            reused=len(nodes) - embedded,
+            status="repaired" if damage else "updated" if old else "created", chunks=written.chunks,
+            embedded=written.embedded, reused=written.chunks - written.embedded,
             added_papers=len(new_papers.keys() - old_papers.keys()),
             changed_papers=sum(1 for k, h in new_papers.items() if k in old_papers and old_papers[k] != h),
             removed_papers=len(old_papers.keys() - new_papers.keys()),

@@ -20,7 +20,7 @@ def index_stats(settings: Settings) -> dict[str, Any]:
     data_dir = settings.index.data_dir
     return {
         "papers": len(records["papers"]),
-        "chunks": index.collection.count(),
+        "chunks": manifest["chunks"],
         "per_source": dict(sorted(per_source.items())),
         "files": records["files"],
         "dropped": records["dropped"],

@@ -5,9 +5,10 @@ Layout of the data dir::
     manifest.json       the switch: which generation is live, which embedder built it
     manifest.json.prev  the manifest before the last switch
     chroma/             embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
-    gen-<N>/            records.json (papers + ingest report), bm25/ and reader.lock for generation N
+    gen-<N>/            records.json (ingest report), papers.sqlite (the papers), bm25/ and reader.lock
 
-A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``) and replaces
+A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``: a new base, or a
+delta over the live base, see ``ingest.view``) and replaces
 ``manifest.json`` atomically only when everything is written, so a killed ingest leaves generation N live.
 Old generations are removed once no reader holds them (``ingest.lease``). This module is the index's
 public read API too: the assistant opens the index through ``open_index``, which names any damage and the
@@ -27,11 +28,12 @@ from urllib.parse import urlparse
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import chroma_files, lease
+from ingest import chroma_files, lease, paper_table
+from ingest.view import GenerationView
 
 MANIFEST = "manifest.json"
 PREVIOUS = "manifest.json.prev"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: keyword index without its corpus, list metadata for filters, in-place updates
 
 
 def chroma_client(settings: Settings, write: bool = False) -> Any:
@@ -166,9 +168,10 @@ def generation_dir(data_dir: Path, generation: int) -> Path:
     return data_dir / f"gen-{generation}"
 
 
-def remove_stale(settings: Settings, client: Any, keep: set[int]) -> list[int]:
+def remove_stale(settings: Settings, client: Any, keep: set[int], keep_collections: frozenset[str] = frozenset()) -> list[int]:
     """Delete generations not in ``keep`` that no reader holds (see ``ingest.lease``): leftovers of a
-    finished switch or of a killed ingest. Returns the generations kept because a reader still uses them."""
+    finished switch or of a killed ingest. A collection in ``keep_collections`` (the live one, which later
+    generations update in place) stays. Returns the generations kept because a reader still uses them."""
     data_dir = settings.index.data_dir
     prefix = f"{settings.index.collection_prefix}_g"
     collections = {}
@@ -184,7 +187,7 @@ def remove_stale(settings: Settings, client: Any, keep: set[int]) -> list[int]:
             if not free:
                 in_use.append(gen)
                 continue
-            if gen in collections:
+            if gen in collections and collections[gen] not in keep_collections:
                 client.delete_collection(collections[gen])
             shutil.rmtree(gen_dir, ignore_errors=True)
     if not settings.index.chroma_url:
@@ -195,6 +198,8 @@ def remove_stale(settings: Settings, client: Any, keep: set[int]) -> list[int]:
 def generation_problem(settings: Settings, manifest: dict[str, Any]) -> str | None:
     """Why the live generation cannot be read (cheap: files and sqlite only), or None when it looks whole."""
     data_dir = settings.index.data_dir
+    if manifest.get("format") != FORMAT_VERSION:
+        return f"the index was written in format {manifest.get('format')}, this version reads format {FORMAT_VERSION}"
     if manifest.get("chroma_url") != settings.index.chroma_url:
         return f"the index was built for Chroma store {manifest.get('chroma_url') or 'embedded'}, not the configured one"
     gen_dir = data_dir / manifest["generation_dir"]
@@ -202,14 +207,19 @@ def generation_problem(settings: Settings, manifest: dict[str, Any]) -> str | No
         return f"the generation folder {gen_dir} is missing"
     try:
         records = json.loads((gen_dir / "records.json").read_text(encoding="utf-8"))
-        if not isinstance(records, dict) or not isinstance(records.get("papers"), list):
+        if not isinstance(records, dict) or not isinstance(records.get("files"), list):
             return f"{gen_dir / 'records.json'} is damaged"
     except (OSError, ValueError, RecursionError):
         return f"{gen_dir / 'records.json'} is missing or unreadable"
+    if not (gen_dir / paper_table.FILE).is_file():
+        return f"the paper table {gen_dir / paper_table.FILE} is missing"
     if not (gen_dir / "bm25").is_dir() or not any((gen_dir / "bm25").iterdir()):
         return f"the keyword index {gen_dir / 'bm25'} is missing"
     if not settings.index.chroma_url:
-        return chroma_files.sqlite_problem(data_dir / "chroma", manifest["collection"])
+        for name in [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]:
+            problem = chroma_files.sqlite_problem(data_dir / "chroma", name)
+            if problem:
+                return problem
     return None
 
 
@@ -218,11 +228,15 @@ class OpenIndex:
     """A live generation, opened for reading and leased (kept on disk) while this object is alive."""
 
     manifest: dict[str, Any]
-    collection: Any
+    collection: Any  # a GenerationView: the generation's live chunks in its base and delta collections
     generation_dir: Path
 
     def records(self) -> dict[str, Any]:
-        return json.loads((self.generation_dir / "records.json").read_text(encoding="utf-8"))
+        """The ingest's records with every paper as a dict (for reports; readers use ``paper_table``)."""
+        records = json.loads((self.generation_dir / "records.json").read_text(encoding="utf-8"))
+        table = paper_table.PaperTable(self.generation_dir / paper_table.FILE)
+        records["papers"] = [p.model_dump() for p in table.values()]
+        return records
 
 
 def open_index(settings: Settings, expected_embedder: str | None = None) -> OpenIndex:
@@ -275,16 +289,18 @@ def _open_generation(settings: Settings, manifest: dict[str, Any]) -> OpenIndex:
         if problem:
             raise DamagedIndex(f"{problem}; {FIX}")
         client = chroma_client(settings)
-        try:
-            collection = client.get_collection(manifest["collection"])
-        except PapersError:
-            raise
-        except Exception as exc:
-            where = settings.index.chroma_url or str(data_dir / "chroma")
-            raise DamagedIndex(
-                f"the Chroma collection {manifest['collection']!r} at {where} cannot be opened "
-                f"({type(exc).__name__}); {FIX}"
-            ) from None
+        collections = []
+        for name in [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]:
+            try:
+                collections.append(client.get_collection(name))
+            except PapersError:
+                raise
+            except Exception as exc:
+                where = settings.index.chroma_url or str(data_dir / "chroma")
+                raise DamagedIndex(
+                    f"the Chroma collection {name!r} at {where} cannot be opened ({type(exc).__name__}); {FIX}"
+                ) from None
+        collection = GenerationView(collections, manifest["papers_by_id"], manifest.get("stale_chunks", 0))
     except BaseException:
         held.close()
         raise

@@ -50,7 +50,9 @@ def test_chunk_hit_carries_its_paper_metadata(make_settings):
     got = open_index(settings).collection.get(limit=5, include=["metadatas"])
     for meta in got["metadatas"]:
         assert meta["title"] and meta["paper_id"] and meta["content_hash"]
-        assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
+        scalars = {k: v for k, v in meta.items() if k not in ("author_keys", "source_files")}
+        assert all(isinstance(v, (str, int, float, bool)) for v in scalars.values())
+        assert all(isinstance(v, str) for v in meta.get("author_keys", []) + meta["source_files"])
 
 
 def test_search_finds_a_paper_through_its_author_field(make_settings, tmp_path):
@@ -133,3 +135,11 @@ def test_missing_live_files_trigger_a_rebuild_instead_of_a_false_no_op(make_sett
     shutil.rmtree(settings.index.data_dir / "gen-1" / "bm25")
     report = run_ingest(settings, folder, progress=False)
     assert report.status == "repaired" and report.embedded == 0
+
+
+def test_ingest_beyond_one_chroma_batch_writes_every_chunk(make_settings, tmp_path):
+    settings = make_settings(PAPERS_WRITE_BATCH_SIZE="64")
+    report = run_ingest(settings, CORPUS, progress=False)
+    assert report.chunks > 64 * 4 and open_index(settings).collection.count() == report.chunks == report.embedded
+    hit = search("BoxingGym experimental design", k=1, settings=settings)[0]
+    assert hit.title.startswith("BoxingGym")

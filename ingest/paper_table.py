@@ -1,0 +1,137 @@
+"""A generation's paper records in SQLite (``papers.sqlite``), read on demand.
+
+Readers used to hold every record as a Python object; at 100k papers that cost seconds and gigabytes.
+The table is written once per generation and never changed (opened ``immutable`` by readers, so a
+read-only index needs no lock or journal), with an index of casefolded author names for author
+questions and filters, and one of source files for the source filter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+import threading
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ingest.records import Paper
+
+FILE = "papers.sqlite"
+_SCHEMA = """
+CREATE TABLE papers (pid TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE authors (name TEXT NOT NULL, words INTEGER NOT NULL, pid TEXT NOT NULL);
+CREATE TABLE sources (file TEXT NOT NULL, pid TEXT NOT NULL);
+"""
+_INDEXES = """
+CREATE INDEX authors_name ON authors(name);
+CREATE INDEX sources_file ON sources(file);
+"""
+
+
+def write(path: Path, papers: Iterable[Paper], base: Path | None = None, drop: Iterable[str] = ()) -> None:
+    """Write the table for ``papers`` (a new file; the caller switches generations atomically). With
+    ``base`` (the live generation's table), start from a copy of it without the papers in ``drop``: an
+    update writes only what changed."""
+    path.unlink(missing_ok=True)
+    if base is not None:
+        shutil.copyfile(base, path)
+    con = sqlite3.connect(path)
+    try:
+        con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + ("" if base else _SCHEMA))
+        with con:
+            gone = json.dumps(sorted(drop))
+            for table in ("papers", "authors", "sources") if base else ():  # one pass over each table
+                con.execute(f"DELETE FROM {table} WHERE pid IN (SELECT value FROM json_each(?))", (gone,))
+            for paper in papers:
+                pid = paper.paper_id
+                con.execute("INSERT INTO papers VALUES (?, ?)", (pid, paper.model_dump_json()))
+                con.executemany("INSERT INTO authors VALUES (?, ?, ?)",
+                                {(a.casefold(), len(a.split()), pid) for a in paper.authors})
+                con.executemany("INSERT INTO sources VALUES (?, ?)", {(s.file, pid) for s in paper.sources})
+        if base is None:
+            con.executescript(_INDEXES)
+        con.commit()
+    finally:
+        con.close()
+
+
+class PaperTable(Mapping[str, Paper]):
+    """paper id -> Paper, fetched from the table when asked for (a small cache keeps recent ones)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        self._lock = threading.Lock()
+        self._len: int | None = None
+        self._get = lru_cache(maxsize=4096)(self._load)
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(sql, args).fetchall()
+
+    def _load(self, pid: str) -> Paper | None:
+        rows = self._rows("SELECT record FROM papers WHERE pid = ?", (pid,))
+        return Paper.model_validate_json(rows[0][0]) if rows else None
+
+    def __getitem__(self, pid: str) -> Paper:
+        paper = self._get(pid) if isinstance(pid, str) else None
+        if paper is None:
+            raise KeyError(pid)
+        return paper
+
+    def __contains__(self, pid: object) -> bool:
+        return isinstance(pid, str) and bool(self._rows("SELECT 1 FROM papers WHERE pid = ?", (pid,)))
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = self._rows("SELECT count(*) FROM papers")[0][0]
+        return self._len
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([pid for (pid,) in self._rows("SELECT pid FROM papers")])
+
+    def _stream(self) -> Iterator[tuple[str, Paper]]:
+        con = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)  # its own cursor: no lock held
+        try:
+            for pid, record in con.execute("SELECT pid, record FROM papers"):
+                yield pid, Paper.model_validate_json(record)
+        finally:
+            con.close()
+
+    def items(self):  # type: ignore[override]
+        return list(self._stream())
+
+    def values(self):  # type: ignore[override]
+        return [paper for _, paper in self._stream()]
+
+    def by_author_names(self, names: Iterable[str], full_only: bool = False) -> set[str]:
+        """Papers by any of these casefolded names (``full_only``: names of two words or more)."""
+        names = list(names)
+        if not names:
+            return set()
+        marks = ",".join("?" * len(names))
+        extra = " AND words >= 2" if full_only else ""
+        return {pid for (pid,) in self._rows(f"SELECT pid FROM authors WHERE name IN ({marks}){extra}", tuple(names))}
+
+    def author_names_containing(self, needle: str) -> list[str]:
+        """Casefolded author names with ``needle`` in them (the author filter's substring match)."""
+        return [n for (n,) in self._rows("SELECT DISTINCT name FROM authors WHERE instr(name, ?) > 0", (needle.casefold(),))]
+
+    def by_source_containing(self, needle: str) -> tuple[list[str], set[str]]:
+        """Source files with ``needle`` in their name, and the papers found in them."""
+        rows = self._rows("SELECT file, pid FROM sources WHERE instr(lower(file), ?) > 0", (needle.casefold(),))
+        return sorted({f for f, _ in rows}), {pid for _, pid in rows}
+
+    def full_names_in(self, text: str, longest: int = 8) -> set[str]:
+        """Papers by any author whose full name (two words or more) appears in ``text``: every span of 2 to
+        ``longest`` word tokens of the text, as written between them ("j. smith", "jean-pierre dupont"),
+        is looked up in the name index (no scan of the names)."""
+        q = text.casefold()
+        spans = [(m.start(), m.end()) for m in re.finditer(r"\w+", q)]
+        grams = {q[spans[i][0] : spans[j][1]] for i in range(len(spans))
+                 for j in range(i + 1, min(len(spans), i + longest))}
+        return self.by_author_names(grams, full_only=True)

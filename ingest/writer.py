@@ -1,0 +1,208 @@
+"""Write one generation: chunks streamed into Chroma in batches the store accepts, then the keyword index.
+
+Papers are chunked one at a time and written ``write_batch_size`` chunks at a time (at most Chroma's
+``get_max_batch_size()``), so no list of every chunk or vector is ever held: per batch, vectors the live
+generation already has are copied, the rest are embedded, and the batch is added. Progress bars on
+stderr show papers and chunks with their rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
+
+import numpy as np
+from tqdm import tqdm
+
+from common.errors import PapersError
+from common.settings import Settings
+from ingest import keyword, paper_table, store
+from ingest.lease import write_lock_file
+from ingest.records import Paper
+
+if TYPE_CHECKING:
+    from llama_index.core.schema import TextNode
+
+
+@dataclass
+class Written:
+    base: str = ""  # the collection holding the bulk of the chunks
+    delta: str | None = None  # an update's collection of new and changed chunks
+    base_chunks: int = 0
+    delta_chunks: int = 0
+    stale: int = 0  # chunks in the base of papers this generation changed or removed
+    carried: list[int] = field(default_factory=list)  # positions in the live keyword index of unchanged chunks
+    chunks: int = 0
+    embedded: int = 0
+    dim: int = 0
+    embed_calls: int = 0
+
+
+def batch_size(settings: Settings, client: Any) -> int:
+    """Chunks per write: the configured size, capped by what the Chroma store accepts in one call."""
+    most = int(client.get_max_batch_size())
+    wanted = settings.ingest.write_batch_size
+    return min(wanted, most) if wanted > 0 else most
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+class _Embedder:
+    """The embedding model, loaded on first use (an update that re-embeds nothing never loads it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.model: Any = None
+        self.calls = 0
+
+    def __call__(self, texts: list[str]) -> list[list[float]]:
+        if self.model is None:
+            from ingest.embed import make_embedder
+
+            self.model = make_embedder(self.settings)
+        out: list[list[float]] = []
+        step = self.settings.ingest.embed_batch_size
+        for start in range(0, len(texts), step):
+            try:
+                out.extend(list(map(float, v)) for v in self.model.get_text_embedding_batch(texts[start : start + step]))
+            except PapersError:
+                raise
+            except Exception as exc:
+                raise PapersError(f"embedding failed ({type(exc).__name__}: {str(exc)[:200]})") from None
+            self.calls += 1
+        return out
+
+
+def _reusable(old_collection: Any, ids: list[str]) -> dict[str, list[float]]:
+    if old_collection is None:
+        return {}
+    try:
+        got = old_collection.get(ids=ids, include=["embeddings"])
+    except Exception:  # noqa: BLE001  the old collection is gone: embed everything
+        return {}
+    return {i: e for i, e in zip(got["ids"], got["embeddings"])}
+
+
+def old_collection(client: Any, old: dict[str, Any] | None, embedder: str) -> Any:
+    if not old or old.get("embedder") != embedder:
+        return None
+    try:
+        return client.get_collection(old["collection"])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def write_generation(settings: Settings, client: Any, gen: int, papers: list[Paper], records: dict[str, Any],
+                     old: dict[str, Any] | None, embedder: str, progress: bool, in_place: bool = False) -> Written:
+    """Build generation ``gen`` (its collection, keyword index, records) beside the live one.
+
+    Full: every chunk goes into a new base collection, vectors the live generation has are copied.
+    ``in_place`` (an update): the new collection is a delta holding only the chunks of new and changed
+    papers plus the live delta's still-live chunks; the base is shared with the live generation and never
+    written, so a failed update cannot harm it (see ``ingest.view``)."""
+    previous = old_collection(client, old, embedder)
+    done = Written()
+    name = store.collection_name(settings, gen)
+    collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
+    out: tuple[list[str], list[str], list[int | None]] = ([], [], [])
+    every = papers
+    if in_place and previous is not None and old is not None:
+        done.base, done.delta = old["collection"], name
+        kept = _carry_over(settings, client, old, {p.paper_id: p.content_hash() for p in papers}, collection, out, done)
+        papers = [p for p in papers if p.paper_id not in kept]
+        previous = None
+    else:
+        done.base = name
+    _write_chunks(settings, client, collection, previous, papers, progress, done, out)
+    if done.delta:
+        done.delta_chunks = collection.count()
+    else:
+        done.base_chunks = done.chunks
+    gen_dir = store.generation_dir(settings.index.data_dir, gen)
+    gen_dir.mkdir(parents=True, exist_ok=True)
+    store.write_json_atomic(gen_dir / "records.json", {k: v for k, v in records.items() if k != "papers"})
+    if done.delta and old:
+        paper_table.write(gen_dir / paper_table.FILE, papers, base=settings.index.data_dir / old["generation_dir"]
+                          / paper_table.FILE, drop=old["papers_by_id"].keys() - {p.paper_id for p in every} | {p.paper_id for p in papers})
+    else:
+        paper_table.write(gen_dir / paper_table.FILE, every)
+    ids, texts, years = out
+    carried = (keyword_dir(settings.index.data_dir / old["generation_dir"]), done.carried) if done.carried and old else None
+    keyword.build(keyword_dir(gen_dir), ids, years, texts, carried)  # bm25s' own bars stay off
+    write_lock_file(gen_dir)
+    return done
+
+
+def _carry_over(settings: Settings, client: Any, old: dict[str, Any], hashes: dict[str, str], delta: Any,
+                out: tuple[list[str], list[str], list[int | None]], done: Written) -> set[str]:
+    """Carry the unchanged papers' chunks over from the live generation: their keyword entries (tokens
+    included, see ``keyword.build``) and the chunks of its delta into the new delta; the base is shared
+    as it is. Returns the ids of the papers that need no new chunks."""
+    old_ids, old_years = keyword.read_chunks(keyword_dir(settings.index.data_dir / old["generation_dir"]))
+    live = old["papers_by_id"]
+    kept = {pid for pid, h in hashes.items() if live.get(pid) == h}
+    ids, _, years = out
+    for pos, (cid, year) in enumerate(zip(old_ids, old_years)):
+        if cid[:16] in kept:
+            done.carried.append(pos)
+            ids.append(cid)
+            years.append(year or None)
+    moved = 0
+    if old.get("delta"):  # the live delta's chunks move to the new delta
+        source = client.get_collection(old["delta"])
+        for batch in _batches(ids, batch_size(settings, client)):
+            got = source.get(ids=batch, include=["documents", "metadatas", "embeddings"])
+            if got["ids"]:
+                delta.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
+                          metadatas=got["metadatas"])
+                moved += len(got["ids"])
+    done.chunks = len(ids)
+    done.base_chunks = old.get("base_chunks", old["chunks"])
+    done.stale = done.base_chunks - (len(ids) - moved)
+    return kept
+
+
+def _write_chunks(settings: Settings, client: Any, collection: Any, previous: Any, papers: list[Paper], progress: bool,
+                  done: Written, out: tuple[list[str], list[str], list[int | None]]) -> None:
+    """Chunk, embed (or copy from ``previous``) and upsert ``papers``, one batch at a time."""
+    from llama_index.core.schema import MetadataMode
+
+    from ingest.chunk import iter_chunks, store_metadata
+
+    embed = _Embedder(settings)
+    by_id = {p.paper_id: p for p in papers}
+    ids, texts, years = out
+    chunks = iter_chunks(papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    with tqdm(total=len(papers), desc="Embedding", unit="paper", disable=not progress) as bar:
+        for batch in _batches(chunks, batch_size(settings, client)):
+            batch_ids = [n.id_ for n in batch]
+            embed_texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
+            vectors = _reusable(previous, batch_ids)
+            todo = [i for i, cid in enumerate(batch_ids) if cid not in vectors]
+            for i, vec in zip(todo, embed([embed_texts[i] for i in todo])):
+                vectors[batch_ids[i]] = vec
+            collection.upsert(
+                ids=batch_ids,
+                embeddings=np.asarray([vectors[cid] for cid in batch_ids], dtype=np.float32),
+                documents=[n.get_content() for n in batch],
+                metadatas=[store_metadata(n, by_id[n.metadata["paper_id"]]) for n in batch],
+            )
+            ids += batch_ids
+            texts += embed_texts
+            years += [n.metadata.get("year") for n in batch]
+            done.chunks += len(batch)
+            done.embedded += len(todo)
+            done.dim = done.dim or len(vectors[batch_ids[0]])
+            bar.update(sum(1 for n in batch if n.metadata["chunk"] == 0))
+            bar.set_postfix(chunks=done.chunks, embedded=done.embedded, refresh=False)
+    done.embed_calls = embed.calls
+
+
+def keyword_dir(gen_dir: Path) -> Path:
+    return gen_dir / "bm25"
