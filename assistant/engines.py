@@ -38,18 +38,53 @@ def _unique(chunks: list[Scored]) -> list[Scored]:
 
 
 class DenseSearch:
-    """Nearest chunks by embedding, from the Chroma collection (or a generation's view of its collections),
-    filtered by a ``where``; similarity ``exp(-cosine distance)``."""
+    """Nearest chunks by embedding, from the Chroma collection (or a generation's view of its collections);
+    similarity ``exp(-cosine distance)``.
 
-    def __init__(self, collection: Any) -> None:
+    Unfiltered, Chroma's HNSW index answers. Filtered, the rows a keyword mask keeps are scored exactly
+    against the generation's vectors file (``ingest.vectors``: ``matrix`` rows in ``chunk_ids`` order),
+    ``BLOCK`` rows at a time; without that file Chroma answers with the filter's ``where``."""
+
+    BLOCK = 16384
+
+    def __init__(self, collection: Any, matrix: Any = None, chunk_ids: list[str] | None = None) -> None:
         self.collection = collection
+        self.matrix, self.chunk_ids = matrix, chunk_ids
 
-    def search(self, embedding: list[float], k: int, where: dict[str, Any] | None = None) -> list[Scored]:
+    def search(self, embedding: list[float], k: int, where: dict[str, Any] | None = None, rows: Any = None) -> list[Scored]:
+        """``where``: the filter for Chroma; ``rows``: the same filter as chunk positions (None: every chunk)."""
+        if rows is not None and self.matrix is not None:
+            return self._exact(embedding, k, rows)
         got = self.collection.query(query_embeddings=[embedding], n_results=k, where=where,
                                     include=["documents", "metadatas", "distances"])
         return _unique([Scored(node_id=cid, text=text or "", metadata=meta or {}, score=math.exp(-dist))
                         for cid, text, meta, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
                                                          got["distances"][0])])
+
+    def cosines(self, embedding: list[float], rows: Any) -> Any:
+        """The cosine similarity of the question to each chunk in ``rows`` (positions, ascending)."""
+        import numpy as np
+
+        q = np.asarray(embedding, dtype=np.float32)
+        q = q / (np.linalg.norm(q) or 1.0)
+        rows = np.asarray(rows, dtype=np.int64)
+        return np.concatenate([self.matrix[rows[i : i + self.BLOCK]] @ q for i in range(0, len(rows), self.BLOCK)]
+                              or [np.zeros(0, dtype=np.float32)])
+
+    def _exact(self, embedding: list[float], k: int, rows: Any) -> list[Scored]:
+        import numpy as np
+
+        if len(rows) == 0 or k < 1:
+            return []
+        sims = self.cosines(embedding, rows)
+        top = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        top = top[np.argsort(-sims[top], kind="stable")]
+        assert self.chunk_ids is not None
+        ids = [self.chunk_ids[int(rows[i])] for i in top]
+        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
+        stored = {cid: (doc, meta) for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [Scored(node_id=cid, text=stored[cid][0] or "", metadata=stored[cid][1] or {},
+                       score=math.exp(-(1.0 - float(sims[i])))) for cid, i in zip(ids, top) if cid in stored]
 
 
 class KeywordSearch:

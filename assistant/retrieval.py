@@ -19,7 +19,7 @@ from typing import Any
 from assistant.engines import DenseSearch, KeywordSearch, Scored, fuse
 from common.errors import PapersError
 from common.settings import RetrievalSettings, Settings
-from ingest import paper_table
+from ingest import paper_table, vectors
 from ingest.embed import embedder_id, make_embedder, query_encoder
 from ingest.records import Paper
 from ingest.store import open_index
@@ -79,9 +79,10 @@ class Retriever:
         self.collection = index.collection
         self.encoder = query_encoder(settings)  # the question's embedder; for ONNX no llama-index import
         self._embed_model: Any = None
-        self.dense = DenseSearch(index.collection)
         self.keywords = KeywordSearch(index.generation_dir / "bm25", index.collection)
         self.n_chunks = len(self.keywords)
+        matrix = vectors.load(index.generation_dir, self.manifest.get("embedding_dim", 0), self.n_chunks)
+        self.dense = DenseSearch(index.collection, matrix, self.keywords.index.ids)
         self._queries: OrderedDict[str, list[float]] = OrderedDict()  # recent questions' vectors, newest last
         self._queries_lock = threading.Lock()
 
@@ -184,7 +185,8 @@ class Retriever:
         dense: list[Scored] = []
         bm25: list[Scored] = []
         if mode != "bm25":
-            dense = self.dense.search(self.query_embedding(question), depth, where)
+            rows = None if mask is None else mask.nonzero()[0]
+            dense = self.dense.search(self.query_embedding(question), depth, where, rows)
         if mode != "dense":
             bm25 = self.keywords.search(question, depth, mask)
         if mode == "hybrid":
@@ -220,6 +222,16 @@ class Retriever:
         if not missing:
             return
         q = self.query_embedding(question)
+        if self.dense.matrix is not None:  # the generation's vectors file: the papers' rows, scored at once
+            pids = [h.paper_id for h in missing]
+            rows = self.keywords.index.rows_of(pids)
+            found: dict[str, float] = {}
+            for row, sim in zip(rows.tolist(), self.dense.cosines(q, rows).tolist()):
+                pid = str(self.keywords.index.papers[row])
+                found[pid] = max(found.get(pid, -1.0), sim)
+            for h in missing:
+                h.dense = found.get(h.paper_id)
+            return
         qn = math.sqrt(sum(x * x for x in q)) or 1.0
         for pid, vecs in self.paper_vectors([h.paper_id for h in missing]).items():
             best = max(sum(a * b for a, b in zip(q, v)) / (qn * (math.sqrt(sum(x * x for x in v)) or 1.0)) for v in vecs)

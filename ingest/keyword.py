@@ -102,6 +102,10 @@ class KeywordIndex:
             keep &= np.isin(self.papers, list(paper_ids))
         return keep.astype(np.float32)
 
+    def rows_of(self, paper_ids: Iterable[str]) -> np.ndarray:
+        """The positions of these papers' chunks, ascending."""
+        return np.flatnonzero(np.isin(self.papers, list(paper_ids)))
+
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         import bm25s
 

@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import keyword, paper_table, store
+from ingest import keyword, paper_table, store, vectors
 from ingest.lease import write_lock_file
 from ingest.records import Paper
 
@@ -112,20 +112,25 @@ def write_generation(settings: Settings, client: Any, gen: int, papers: list[Pap
     collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
     out: tuple[list[str], list[str], list[int | None]] = ([], [], [])
     every = papers
-    if in_place and previous is not None and old is not None:
-        done.base, done.delta = old["collection"], name
-        kept = _carry_over(settings, client, old, {p.paper_id: p.content_hash() for p in papers}, collection, out, done)
-        papers = [p for p in papers if p.paper_id not in kept]
-        previous = None
-    else:
-        done.base = name
-    _write_chunks(settings, client, collection, previous, papers, progress, done, out)
+    gen_dir = store.generation_dir(settings.index.data_dir, gen)
+    gen_dir.mkdir(parents=True, exist_ok=True)
+    vec = vectors.VectorWriter(gen_dir / vectors.FILE)
+    try:
+        if in_place and previous is not None and old is not None:
+            done.base, done.delta = old["collection"], name
+            kept = _carry_over(settings, client, old, {p.paper_id: p.content_hash() for p in papers}, collection, out, done)
+            vec.carry(settings.index.data_dir / old["generation_dir"] / vectors.FILE, old.get("embedding_dim", 0), done.carried)
+            papers = [p for p in papers if p.paper_id not in kept]
+            previous = None
+        else:
+            done.base = name
+        _write_chunks(settings, client, collection, previous, papers, progress, done, out, vec)
+    finally:
+        vec.close(len(out[0]))
     if done.delta:
         done.delta_chunks = collection.count()
     else:
         done.base_chunks = done.chunks
-    gen_dir = store.generation_dir(settings.index.data_dir, gen)
-    gen_dir.mkdir(parents=True, exist_ok=True)
     store.write_json_atomic(gen_dir / "records.json", {k: v for k, v in records.items() if k != "papers"})
     if done.delta and old:
         paper_table.write(gen_dir / paper_table.FILE, papers, base=settings.index.data_dir / old["generation_dir"]
@@ -169,8 +174,9 @@ def _carry_over(settings: Settings, client: Any, old: dict[str, Any], hashes: di
 
 
 def _write_chunks(settings: Settings, client: Any, collection: Any, previous: Any, papers: list[Paper], progress: bool,
-                  done: Written, out: tuple[list[str], list[str], list[int | None]]) -> None:
-    """Chunk, embed (or copy from ``previous``) and upsert ``papers``, one batch at a time."""
+                  done: Written, out: tuple[list[str], list[str], list[int | None]], vec: vectors.VectorWriter) -> None:
+    """Chunk, embed (or copy from ``previous``) and upsert ``papers``, one batch at a time (their vectors also go
+    to the generation's vectors file, in the same order)."""
     from llama_index.core.schema import MetadataMode
 
     from ingest.chunk import iter_chunks, store_metadata
@@ -183,13 +189,15 @@ def _write_chunks(settings: Settings, client: Any, collection: Any, previous: An
         for batch in _batches(chunks, batch_size(settings, client)):
             batch_ids = [n.id_ for n in batch]
             embed_texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
-            vectors = _reusable(previous, batch_ids)
-            todo = [i for i, cid in enumerate(batch_ids) if cid not in vectors]
-            for i, vec in zip(todo, embed([embed_texts[i] for i in todo])):
-                vectors[batch_ids[i]] = vec
+            found = _reusable(previous, batch_ids)
+            todo = [i for i, cid in enumerate(batch_ids) if cid not in found]
+            for i, row in zip(todo, embed([embed_texts[i] for i in todo])):
+                found[batch_ids[i]] = row
+            matrix = np.asarray([found[cid] for cid in batch_ids], dtype=np.float32)
+            vec.append(matrix)
             collection.upsert(
                 ids=batch_ids,
-                embeddings=np.asarray([vectors[cid] for cid in batch_ids], dtype=np.float32),
+                embeddings=matrix,
                 documents=[n.get_content() for n in batch],
                 metadatas=[store_metadata(n, by_id[n.metadata["paper_id"]]) for n in batch],
             )
@@ -198,7 +206,7 @@ def _write_chunks(settings: Settings, client: Any, collection: Any, previous: An
             years += [n.metadata.get("year") for n in batch]
             done.chunks += len(batch)
             done.embedded += len(todo)
-            done.dim = done.dim or len(vectors[batch_ids[0]])
+            done.dim = done.dim or matrix.shape[1]
             bar.update(sum(1 for n in batch if n.metadata["chunk"] == 0))
             bar.set_postfix(chunks=done.chunks, embedded=done.embedded, refresh=False)
     done.embed_calls = embed.calls

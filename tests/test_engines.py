@@ -117,3 +117,21 @@ def test_fusion_equals_query_fusion_retriever(loaded, mode):
             got = fuse([dense.search(emb, depth), keywords.search(q, depth)], mode, [weight, 1.0 - weight], depth)
             assert [c.node_id for c in got] == [n.node.node_id for n in expected]
             assert [c.score for c in got] == pytest.approx([n.score for n in expected], abs=1e-12)
+
+
+@pytest.mark.slow
+def test_filtered_dense_search_over_the_vectors_file_equals_chromas_where(loaded):
+    from ingest import vectors
+
+    settings, index, encoder = loaded
+    keywords = KeywordSearch(index.generation_dir / "bm25", index.collection)
+    matrix = vectors.load(index.generation_dir, index.manifest["embedding_dim"], len(keywords))
+    assert matrix is not None  # ingest wrote it, in the keyword index's order
+    exact, chroma = DenseSearch(index.collection, matrix, keywords.index.ids), DenseSearch(index.collection)
+    for year in (2023, 2024, 2025):
+        rows = keywords.index.mask(year_from=year, year_to=year).nonzero()[0]
+        for q in QUESTIONS:
+            emb = encoder.get_query_embedding(q)
+            got, want = exact.search(emb, 10, rows=rows), chroma.search(emb, 10, where={"year": {"$eq": year}})
+            assert [c.node_id for c in got] == [c.node_id for c in want]
+            assert [c.score for c in got] == pytest.approx([c.score for c in want], abs=1e-5)

@@ -125,3 +125,20 @@ def test_filters_combine_a_name_with_the_papers_of_a_follow_up(make_settings, tm
     for mode in ("dense", "bm25", "hybrid"):
         hits = retriever.retrieve("study", k=10, mode=mode, filters=Filters(author="lovelace", paper_ids=those)).hits
         assert {h.paper_id for h in hits} == those
+
+
+def test_an_update_carries_the_vectors_filtered_search_reads(make_settings, tmp_path):
+    papers = rows(60)
+    updated = make_settings()
+    run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
+    papers[4]["abstract"] += " We also release the code for protein folding."
+    papers.pop(14)
+    run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
+    fresh = make_settings(PAPERS_DATA_DIR=str(tmp_path / "fresh"))
+    run_ingest(fresh, write(tmp_path / "corpus", papers), progress=False)
+    a, b = Retriever(updated), Retriever(fresh)
+    assert a.index.manifest["delta"] and a.dense.matrix is not None  # an update, scored from the vectors file
+    for flt in (Filters(year_from=2019, year_to=2019), Filters(author="lovelace")):
+        got = {h.paper_id: round(h.dense, 5) for h in a.retrieve("protein folding code", k=5, mode="dense", filters=flt).hits}
+        want = {h.paper_id: round(h.dense, 5) for h in b.retrieve("protein folding code", k=5, mode="dense", filters=flt).hits}
+        assert got and got == want
