@@ -7,6 +7,8 @@ import math
 import re
 from functools import lru_cache
 
+import numpy as np
+
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 _TOKEN = re.compile(r"\w\w+")
@@ -23,12 +25,11 @@ class HashEmbedding(BaseEmbedding):
     dim: int = 256
 
     def _vector(self, text: str) -> list[float]:
-        vec = [0.0] * self.dim
-        for tok in _TOKEN.findall(text.lower()):
-            h = _token_hash(tok)
-            vec[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        norm = math.sqrt(sum(v * v for v in vec)) or 1.0
-        return [v / norm for v in vec]
+        hashes = np.fromiter(map(_token_hash, _TOKEN.findall(text.lower())), dtype=np.uint64)
+        signs = np.where((hashes >> np.uint64(32)) & np.uint64(1), 1.0, -1.0)
+        vec = np.bincount((hashes % np.uint64(self.dim)).astype(np.int64), weights=signs, minlength=self.dim)
+        norm = math.sqrt(float(vec @ vec)) or 1.0
+        return (vec / norm).tolist()
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._vector(query)

@@ -45,10 +45,14 @@ def build(folder: Path, ids: list[str], years: list[int | None], texts: list[str
         vocab = json.loads((old / VOCAB_FILE).read_text(encoding="utf-8"))
         flat, offsets = np.load(old / TOKENS_FILE, mmap_mode="r"), np.load(old / OFFSETS_FILE)
         docs = [np.asarray(flat[offsets[i] : offsets[i + 1]]) for i in positions]
-    fresh = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
-                           return_ids=False, show_progress=progress) if texts else []
-    for tokens in fresh:
-        docs.append(np.array([vocab.setdefault(t, len(vocab)) for t in tokens], dtype=np.int32))
+    if texts:
+        fresh = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), token_pattern=TOKEN_PATTERN,
+                               return_ids=True, show_progress=progress)
+        # the new texts' token ids, renumbered into the carried vocabulary (new tokens appended)
+        remap = np.zeros(max(fresh.vocab.values(), default=-1) + 1, dtype=np.int32)
+        for token, fid in fresh.vocab.items():
+            remap[fid] = vocab.setdefault(token, len(vocab))
+        docs.extend(remap[np.asarray(doc, dtype=np.int64)] for doc in fresh.ids)
     model = bm25s.BM25()
     model.index(([d.tolist() for d in docs], vocab), show_progress=progress)
     folder.mkdir(parents=True, exist_ok=True)

@@ -132,5 +132,7 @@ def strip_html(text: str) -> str:
 
 def clean_text(text: str) -> str:
     """Strip HTML tags, normalise Unicode (NFC), repair mojibake and collapse runs of whitespace."""
+    if text.isascii() and "<" not in text:  # nothing to strip, repair or normalise (most records): only spaces
+        return " ".join(text.split())
     text = unicodedata.normalize("NFC", repair_mojibake(strip_html(text)))
     return re.sub(r"\s+", " ", text).strip()
