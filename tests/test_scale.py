@@ -89,16 +89,21 @@ def test_author_filter_matches_a_part_of_a_name_through_author_keys(make_setting
     assert retriever.retrieve("graph neural networks", filters=Filters(author="nobody-like-this")).hits == []
 
 
-def test_an_updated_index_answers_like_one_built_from_scratch(make_settings, tmp_path):
+def updated_and_fresh(make_settings, tmp_path, edit: int, drop: int) -> tuple[Retriever, Retriever]:
+    """Readers of an index updated (paper ``edit`` changed, ``drop`` removed) and of one built from scratch."""
     papers = rows(60)
     updated = make_settings()
     run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
-    papers[5]["abstract"] += " We also release the code for protein folding."
-    papers.pop(9)
+    papers[edit]["abstract"] += " We also release the code for protein folding."
+    papers.pop(drop)
     run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
     fresh = make_settings(PAPERS_DATA_DIR=str(tmp_path / "fresh"))
     run_ingest(fresh, write(tmp_path / "corpus", papers), progress=False)
-    a, b = Retriever(updated), Retriever(fresh)
+    return Retriever(updated), Retriever(fresh)
+
+
+def test_an_updated_index_answers_like_one_built_from_scratch(make_settings, tmp_path):
+    a, b = updated_and_fresh(make_settings, tmp_path, edit=5, drop=9)
     for query in ("protein folding code", "causal discovery benchmark", "Ada Lovelace"):
         for mode in ("bm25", "dense"):
             got = {h.paper_id: round(h.score, 5) for h in a.retrieve(query, k=5, mode=mode).hits}
@@ -128,15 +133,7 @@ def test_filters_combine_a_name_with_the_papers_of_a_follow_up(make_settings, tm
 
 
 def test_an_update_carries_the_vectors_filtered_search_reads(make_settings, tmp_path):
-    papers = rows(60)
-    updated = make_settings()
-    run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
-    papers[4]["abstract"] += " We also release the code for protein folding."
-    papers.pop(14)
-    run_ingest(updated, write(tmp_path / "corpus", papers), progress=False)
-    fresh = make_settings(PAPERS_DATA_DIR=str(tmp_path / "fresh"))
-    run_ingest(fresh, write(tmp_path / "corpus", papers), progress=False)
-    a, b = Retriever(updated), Retriever(fresh)
+    a, b = updated_and_fresh(make_settings, tmp_path, edit=4, drop=14)
     assert a.index.manifest["delta"] and a.dense.matrix is not None  # an update, scored from the vectors file
     for flt in (Filters(year_from=2019, year_to=2019), Filters(author="lovelace")):
         got = {h.paper_id: round(h.dense, 5) for h in a.retrieve("protein folding code", k=5, mode="dense", filters=flt).hits}
