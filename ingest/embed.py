@@ -63,8 +63,14 @@ def onnx_model() -> OnnxMiniLM:
 
 def query_encoder(settings: Settings) -> Any:
     """What embeds a question: anything with ``get_query_embedding(text)``. For the default ``local`` backend
-    the bare ONNX model (a reader then never imports llama-index), otherwise the llama-index embedder."""
-    return onnx_model() if settings.ingest.embed_backend == "local" else make_embedder(settings)
+    the bare ONNX model and for ``hash`` the bare hash encoder (a reader then never imports llama-index),
+    otherwise the llama-index embedder."""
+    backend = settings.ingest.embed_backend
+    if backend == "hash":
+        from ingest.hashing import HashEncoder
+
+        return HashEncoder(HASH_DIM)
+    return onnx_model() if backend == "local" else make_embedder(settings)
 
 
 def make_embedder(settings: Settings, encoder: Any = None) -> BaseEmbedding:
@@ -72,7 +78,7 @@ def make_embedder(settings: Settings, encoder: Any = None) -> BaseEmbedding:
     this process, reused rather than loaded again."""
     backend = settings.ingest.embed_backend
     batch = settings.ingest.embed_batch_size
-    if encoder is not None and backend != "local":
+    if encoder is not None and backend not in ("local", "hash"):
         return encoder  # query_encoder gave the llama-index embedder itself
     if backend == "hash":
         from ingest.hash_embedding import HashEmbedding

@@ -103,12 +103,24 @@ class KeywordIndex:
         if year_to is not None:
             keep &= (self.years <= year_to) & (self.years != NO_YEAR)
         if paper_ids is not None:
-            keep &= np.isin(self.papers, list(paper_ids))
+            keep &= self._of_papers(paper_ids)
         return keep.astype(np.float32)
+
+    def _of_papers(self, paper_ids: Iterable[str]) -> np.ndarray:
+        """True for the chunks of these papers: a lookup in a per-paper array (no sort of the chunk ids)."""
+        if not hasattr(self, "_chunk_paper"):  # built on first use; two threads building it agree
+            rows: dict[str, int] = {}
+            chunk_paper = np.fromiter((rows.setdefault(i[:16], len(rows)) for i in self.ids), dtype=np.int64,
+                                      count=len(self.ids))
+            self._paper_rows, self._chunk_paper = rows, chunk_paper
+        wanted = np.zeros(len(self._paper_rows) + 1, dtype=bool)
+        wanted[[self._paper_rows.get(pid, len(self._paper_rows)) for pid in paper_ids]] = True
+        wanted[-1] = False
+        return wanted[self._chunk_paper]
 
     def rows_of(self, paper_ids: Iterable[str]) -> np.ndarray:
         """The positions of these papers' chunks, ascending."""
-        return np.flatnonzero(np.isin(self.papers, list(paper_ids)))
+        return np.flatnonzero(self._of_papers(paper_ids))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         import bm25s

@@ -118,8 +118,12 @@ class PaperTable(Mapping[str, Paper]):
         return {pid for (pid,) in self._rows(f"SELECT pid FROM authors WHERE name IN ({marks}){extra}", tuple(names))}
 
     def author_names_containing(self, needle: str) -> list[str]:
-        """Casefolded author names with ``needle`` in them (the author filter's substring match)."""
-        return [n for (n,) in self._rows("SELECT DISTINCT name FROM authors WHERE instr(name, ?) > 0", (needle.casefold(),))]
+        """Casefolded author names with ``needle`` in them (the author filter's substring match), from the
+        distinct names, read once (a scan of them in memory is several times faster than SQLite's)."""
+        if not hasattr(self, "_names"):
+            self._names = [n for (n,) in self._rows("SELECT DISTINCT name FROM authors")]
+        needle = needle.casefold()
+        return [n for n in self._names if needle in n]
 
     def by_source_containing(self, needle: str) -> tuple[list[str], set[str]]:
         """Source files with ``needle`` in their name, and the papers found in them."""
