@@ -110,12 +110,12 @@ class PaperTable(Mapping[str, Paper]):
 
     def by_author_names(self, names: Iterable[str], full_only: bool = False) -> set[str]:
         """Papers by any of these casefolded names (``full_only``: names of two words or more)."""
-        names = list(names)
+        names = sorted(set(names))
         if not names:
             return set()
-        marks = ",".join("?" * len(names))
-        extra = " AND words >= 2" if full_only else ""
-        return {pid for (pid,) in self._rows(f"SELECT pid FROM authors WHERE name IN ({marks}){extra}", tuple(names))}
+        extra = " AND words >= 2" if full_only else ""  # one JSON parameter: any number of names
+        return {pid for (pid,) in self._rows(f"SELECT pid FROM authors WHERE name IN (SELECT value FROM json_each(?)){extra}",
+                                             (json.dumps(names),))}
 
     def author_names_containing(self, needle: str) -> list[str]:
         """Casefolded author names with ``needle`` in them (the author filter's substring match), from the

@@ -139,3 +139,4 @@ def test_an_update_carries_the_vectors_filtered_search_reads(make_settings, tmp_
         got = {h.paper_id: round(h.dense, 5) for h in a.retrieve("protein folding code", k=5, mode="dense", filters=flt).hits}
         want = {h.paper_id: round(h.dense, 5) for h in b.retrieve("protein folding code", k=5, mode="dense", filters=flt).hits}
         assert got and got == want
+
