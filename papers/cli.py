@@ -146,7 +146,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("No results.")
     for i, h in enumerate(hits, start=1):
-        extra = " · ".join(x for x in (short_authors(h.authors), h.date) if x)
+        extra = " · ".join(x for x in (short_authors(h.authors), h.date, h.url) if x)
         print(f"{i:2d}. [{h.score:.3f}] {h.title}" + (f"\n      {extra}" if extra else ""))
     return 0
 
