@@ -185,6 +185,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
     emb = embedder_id(settings)
     records = records_payload(corpus, corpus_path)
     print_ = fingerprint(records, emb, settings)
+    shared.sync(settings, force=True)  # a writer with a new data dir builds on the server's live generation
     with ingest_lock(data_dir), plain_write_errors(data_dir):
         old, damage = _live_manifest(settings)
         base = dict(
