@@ -92,3 +92,12 @@ def test_a_server_going_away_mid_ingest_keeps_the_previous_generation(make_setti
         assert manifest["generation"] == first.generation
     finally:
         stop(proc)
+
+
+def test_a_writer_with_an_empty_data_dir_updates_the_servers_index(make_settings, chroma_server, tmp_path):
+    env = {"PAPERS_CHROMA_URL": chroma_server, "PAPERS_COLLECTION_PREFIX": "shared_c"}
+    first = run_ingest(make_settings(**env), CORPUS, progress=False)
+    other_writer = make_settings(**env, PAPERS_DATA_DIR=str(tmp_path / "other-writer"))
+    report = run_ingest(other_writer, corpus_with_new_paper(tmp_path / "corpus2"), progress=False)
+    assert (report.status, report.generation, report.added_papers) == ("updated", first.generation + 1, 1)
+    assert report.embedded < 5  # an update on the server's live generation, not a rebuild
