@@ -31,6 +31,7 @@ from ingest.records import Paper
 PART = 20_000  # live paper hashes per pointer document (a 100k corpus: 5 documents of ~1 MB)
 STAMP = "shared.json"  # in a generation folder a reader built from the server
 _checked: dict[tuple[str, str, str], float] = {}
+_clients: dict[str, Any] = {}  # one Chroma client per server URL: a check is then a single small request
 
 
 def pointer_name(settings: Settings) -> str:
@@ -192,8 +193,12 @@ def sync(settings: Settings, force: bool = False) -> None:
     key = (url, str(data_dir.resolve()), settings.index.collection_prefix)
     if not force and time.monotonic() - _checked.get(key, -math.inf) < settings.index.shared_check_seconds:
         return
-    client = store.chroma_client(settings)
-    gen = live_generation(settings, client)
+    try:
+        client = _clients[url]
+        gen = live_generation(settings, client)
+    except Exception:  # noqa: BLE001  no client yet, or the server restarted: connect again (names the URL if down)
+        client = _clients[url] = store.chroma_client(settings)
+        gen = live_generation(settings, client)
     _checked[key] = time.monotonic()
     if gen is None or _current(settings, gen):
         return
