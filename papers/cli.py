@@ -48,8 +48,10 @@ def _check_request(args: argparse.Namespace, settings: Settings, text: str | Non
 
 def _ensure_index(args: argparse.Namespace, settings: Settings) -> None:
     """First run: with no index yet, ingest the configured corpus (the bundled one by default) before answering."""
+    from ingest.shared import sync
     from ingest.store import read_manifest
 
+    sync(settings)  # a reader of a Chroma server builds its caches from it instead
     if read_manifest(settings.index.data_dir) is not None:
         return
     if _progress(args):

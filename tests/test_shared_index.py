@@ -40,6 +40,7 @@ def test_a_reader_with_an_empty_data_dir_answers_like_the_writer(make_settings, 
         "PAPERS_CHROMA_URL": chroma_server, "PAPERS_COLLECTION_PREFIX": "shared_a",
         "PAPERS_DATA_DIR": str(tmp_path / "reader-only")})
     assert done.returncode == 0, done.stderr
+    assert "No index yet" not in done.stderr  # it reads the server's index, it does not ingest its own
     hits = json.loads(done.stdout)
     assert [h["paper_id"] for h in hits] == expected
     assert hits[0]["title"].startswith("KOALA++")
