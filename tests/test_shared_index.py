@@ -102,3 +102,19 @@ def test_a_writer_with_an_empty_data_dir_updates_the_servers_index(make_settings
     report = run_ingest(other_writer, corpus_with_new_paper(tmp_path / "corpus2"), progress=False)
     assert (report.status, report.generation, report.added_papers) == ("updated", first.generation + 1, 1)
     assert report.embedded < 5  # an update on the server's live generation, not a rebuild
+
+
+def test_the_http_api_of_a_reader_with_only_the_url_answers_with_links(make_settings, chroma_server, tmp_path):
+    import httpx
+
+    from tests.serve_fixtures import start_serve
+    from tests.test_links import ARXIV_URL, QUESTION, write_corpus
+
+    env = {"PAPERS_CHROMA_URL": chroma_server, "PAPERS_COLLECTION_PREFIX": "shared_d"}
+    run_ingest(make_settings(**env), write_corpus(tmp_path / "corpus"), progress=False)
+    server = start_serve(tmp_path / "api-reader", tmp_path, **env, PAPERS_EMBED_BACKEND="hash", PAPERS_LLM="extractive")
+    try:
+        asked = httpx.post(server.base + "/ask", json={"question": QUESTION, "k": 3}, timeout=120).json()
+    finally:
+        server.stop()
+    assert {c["title"]: c["url"] for c in asked["citations"]}["Hierarchical Beam Tokenizers for Speech Compression"] == ARXIV_URL
