@@ -11,7 +11,7 @@ def short_authors(authors: list[str], most: int = 4) -> str:
 
 def byline(c: Citation) -> str:
     """Authors, date and the paper's link (when the corpus gave one) of a cited paper."""
-    return " · ".join(x for x in (short_authors(c.authors), c.date or "", getattr(c, "url", None) or "") if x)
+    return " · ".join(x for x in (short_authors(c.authors), c.date or "", c.url or "") if x)
 
 
 def answer_markdown(answer: Answer) -> str:

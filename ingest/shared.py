@@ -60,7 +60,10 @@ def publish(settings: Settings, client: Any, manifest: dict[str, Any], records: 
             *(json.dumps(p) for p in parts)]
     pointer.upsert(ids=ids, documents=docs, embeddings=[[1.0]] * len(ids), metadatas=[{"generation": gen}] * len(ids))
     pointer.modify(metadata={"live": gen})  # the switch
-    pointer.delete(where={"generation": {"$nin": sorted(keep | {gen})}})
+    try:
+        pointer.delete(where={"generation": {"$nin": sorted(keep | {gen})}})
+    except Exception:  # noqa: BLE001  the switch is done; the next ingest forgets them
+        pass
 
 
 def server_lost(settings: Settings) -> PapersError | None:
