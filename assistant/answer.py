@@ -31,6 +31,7 @@ class Citation:
     date: str | None
     paper_id: str
     abstract: str = ""
+    url: str | None = None  # the paper's link (arXiv, DOI or the record's url) when the corpus gives one
 
 
 @dataclass
@@ -311,10 +312,10 @@ class Assistant:
 
 def _source(hit: PaperHit, judged: tuple[str, float]) -> dict[str, Any]:
     return {"title": hit.paper.title, "score": round(hit.score, 4), "dense": None if hit.dense is None else round(hit.dense, 4),
-            "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "author_match": hit.author_match,
+            "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "url": hit.paper.url, "author_match": hit.author_match,
             "judgement": judged[0], "answerability": judged[1]}
 
 
 def _citation(n: int, hit: PaperHit) -> Citation:
     p = hit.paper
-    return Citation(n=n, title=p.title, authors=p.authors, date=p.date, paper_id=hit.paper_id, abstract=p.abstract)
+    return Citation(n=n, title=p.title, authors=p.authors, date=p.date, paper_id=hit.paper_id, abstract=p.abstract, url=p.url)

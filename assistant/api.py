@@ -25,9 +25,12 @@ _CACHE: dict[tuple[Any, ...], Assistant] = {}
 
 
 def cache_key(settings: Settings) -> tuple[Any, ...]:
-    """What a loaded assistant depends on: the settings and the live index generation."""
+    """What a loaded assistant depends on: the settings and the live index generation (on a Chroma server,
+    the one the server names live: ``ingest.shared``)."""
+    from ingest.shared import sync
     from ingest.store import read_manifest
 
+    sync(settings)
     manifest = read_manifest(settings.index.data_dir) or {}
     return (settings.model_dump_json(), manifest.get("generation"), manifest.get("built_at"))
 
@@ -153,9 +156,11 @@ def ensure_index(settings: Settings | None = None, progress: bool = False) -> di
     """Ingest the configured corpus when there is no index yet, or rebuild a damaged one; returns the
     ingest report if it ran."""
     from ingest.pipeline import run_ingest
+    from ingest.shared import sync
     from ingest.store import DamagedIndex, generation_problem, read_manifest
 
     settings = settings or Settings()
+    sync(settings)  # a reader of a Chroma server needs no ingest of its own
     try:
         manifest = read_manifest(settings.index.data_dir)
     except DamagedIndex:

@@ -95,7 +95,7 @@ class ChatSession:
             standalone = _by_rule(question, previous) if previous else question
             found = sorted((reply.find(f"] {title}"), pid) for title, pid in titles if f"] {title}" in reply)
             papers = [self.assistant.retriever.papers[pid] for _, pid in found]
-            citations = [Citation(n=i, title=p.title, authors=p.authors, date=p.date, paper_id=p.paper_id)
+            citations = [Citation(n=i, title=p.title, authors=p.authors, date=p.date, paper_id=p.paper_id, url=p.url)
                          for i, p in enumerate(papers, start=1)]
             answer = Answer(question=question, answer=reply, abstained=not citations, citations=citations,
                             sources=[{"title": p.title, "paper_id": p.paper_id} for p in papers],

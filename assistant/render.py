@@ -10,7 +10,8 @@ def short_authors(authors: list[str], most: int = 4) -> str:
 
 
 def byline(c: Citation) -> str:
-    return " · ".join(x for x in (short_authors(c.authors), c.date or "") if x)
+    """Authors, date and the paper's link (when the corpus gave one) of a cited paper."""
+    return " · ".join(x for x in (short_authors(c.authors), c.date or "", c.url or "") if x)
 
 
 def answer_markdown(answer: Answer) -> str:

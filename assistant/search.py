@@ -17,6 +17,7 @@ class Hit:
     authors: list[str]
     date: str | None
     paper_id: str
+    url: str | None = None  # the paper's link (arXiv, DOI or the record's url) when the corpus gives one
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -30,6 +31,6 @@ def search(query: str, k: int | None = None, settings: Settings | None = None, m
     result = retrieve(query, settings=settings, k=k, mode=mode, filters=filters)
     return [
         Hit(title=h.paper.title, score=round(h.score, 4), dense=None if h.dense is None else round(h.dense, 4),
-            authors=h.paper.authors, date=h.paper.date, paper_id=h.paper_id)
+            authors=h.paper.authors, date=h.paper.date, paper_id=h.paper_id, url=h.paper.url)
         for h in result.hits
     ]

@@ -88,9 +88,9 @@ class Summary:
         for theme in self.themes:
             lines += theme_markdown(theme)
         if self.citations:
-            lines += ["## Cited papers", ""] + [f"[{c.n}] {c.title}" for c in self.citations] + [""]
+            lines += ["## Cited papers", ""] + [_listed(c) for c in self.citations] + [""]
         if self.also_relevant:
-            lines += ["## Also relevant", ""] + [f"[{c.n}] {c.title}" for c in self.also_relevant] + [""]
+            lines += ["## Also relevant", ""] + [_listed(c) for c in self.also_relevant] + [""]
         lines += [f"note: {n}" for n in self.notices]
         return "\n".join(lines).strip()
 
@@ -99,6 +99,10 @@ class Summary:
         for c in data["citations"] + data["also_relevant"]:
             c.pop("abstract", None)
         return data
+
+
+def _listed(c: Citation) -> str:
+    return f"[{c.n}] {c.title}" + (f" — {c.url}" if c.url else "")
 
 
 def theme_markdown(theme: Theme) -> list[str]:

@@ -30,6 +30,10 @@ class IndexSettings(BaseSettings):
         None, description="Use a Chroma server (http://host:port) instead of the embedded store in the data dir."
     )
     collection_prefix: str = Field("papers", description="Prefix of the Chroma collection names (3+ characters).", min_length=3)
+    shared_check_seconds: float = Field(
+        2.0, ge=0, description="With PAPERS_CHROMA_URL: how often (seconds) a reader asks the server which generation "
+        "is live, switching to a writer's new ingest without a restart; 0 asks on every request.",
+    )
 
 
 class IngestSettings(BaseSettings):

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import chroma_files, store
+from ingest import chroma_files, shared, store
 from ingest.corpus import Corpus, build_corpus
 from ingest.embed import embedder_id
 from ingest.faults import plain_write_errors
@@ -103,6 +103,14 @@ def _discard(settings: Settings, client: Any, gen: int) -> None:
     shutil.rmtree(store.generation_dir(settings.index.data_dir, gen), ignore_errors=True)
 
 
+def _abandon(settings: Settings, client: Any, gen: int, exc: BaseException) -> None:
+    """Discard a generation that failed; a Chroma server that went away becomes a one-line error."""
+    _discard(settings, client, gen)
+    lost = shared.server_lost(settings) if isinstance(exc, Exception) and not isinstance(exc, PapersError) else None
+    if lost is not None:
+        raise lost from None
+
+
 DELTA_LIMIT = 0.1  # an update whose delta and stale chunks would pass this share of the base rebuilds it
 
 
@@ -177,6 +185,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
     emb = embedder_id(settings)
     records = records_payload(corpus, corpus_path)
     print_ = fingerprint(records, emb, settings)
+    shared.sync(settings, force=True)  # a writer with a new data dir builds on the server's live generation
     with ingest_lock(data_dir), plain_write_errors(data_dir):
         old, damage = _live_manifest(settings)
         base = dict(
@@ -199,8 +208,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         gen = _next_generation(data_dir, old)
         try:
             written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place)
-        except BaseException:
-            _discard(settings, client, gen)  # e.g. a full disk: give the half-written generation's space back
+        except BaseException as exc:
+            _abandon(settings, client, gen, exc)  # e.g. a full disk: give the half-written generation's space back
             raise
         manifest = {
             "format": store.FORMAT_VERSION,
@@ -222,10 +231,19 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             "chunks": written.chunks,
             "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        # On a server the previous generation stays until the next ingest: readers elsewhere switch within seconds.
+        shown = {old["generation"]} if old and same_store and settings.index.chroma_url else set()
+        if settings.index.chroma_url:
+            try:
+                shared.publish(settings, client, manifest, records, keep=shown)  # the switch for every reader
+            except BaseException as exc:
+                _abandon(settings, client, gen, exc)
+                raise
         if old and not damage:
             store.write_json_atomic(data_dir / store.PREVIOUS, old)
         store.write_json_atomic(data_dir / store.MANIFEST, manifest)  # the switch
-        if not store.remove_stale(settings, client, keep={gen}, keep_collections=frozenset(_collections(manifest))) \
+        kept = frozenset(_collections(manifest) + (_collections(old) if shown and old else []))
+        if not store.remove_stale(settings, client, keep={gen} | shown, keep_collections=kept) \
                 and not settings.index.chroma_url and not in_place:  # an update deletes only a small delta
             chroma_files.compact_store(data_dir / "chroma")
         return IngestReport(

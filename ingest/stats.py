@@ -6,10 +6,11 @@ from collections import Counter
 from typing import Any
 
 from common.settings import Settings
-from ingest import store
+from ingest import shared, store
 
 
 def index_stats(settings: Settings) -> dict[str, Any]:
+    shared.sync(settings)  # on a Chroma server: the generation the server names live
     index = store.open_index(settings)
     records = index.records()
     manifest = index.manifest

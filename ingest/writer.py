@@ -20,6 +20,7 @@ from common.errors import PapersError
 from common.settings import Settings
 from ingest import keyword, paper_table, store, vectors
 from ingest.lease import write_lock_file
+from ingest.shared import with_record
 from ingest.records import Paper
 
 if TYPE_CHECKING:
@@ -199,7 +200,8 @@ def _write_chunks(settings: Settings, client: Any, collection: Any, previous: An
                 ids=batch_ids,
                 embeddings=matrix,
                 documents=[n.get_content() for n in batch],
-                metadatas=[store_metadata(n, by_id[n.metadata["paper_id"]]) for n in batch],
+                metadatas=[with_record(settings, store_metadata(n, by_id[n.metadata["paper_id"]]), by_id[n.metadata["paper_id"]])
+                           for n in batch],
             )
             ids += batch_ids
             texts += embed_texts

@@ -40,8 +40,10 @@ def _check_request(args: argparse.Namespace, settings: Settings, text: str | Non
 
 def _ensure_index(args: argparse.Namespace, settings: Settings) -> None:
     """First run: with no index yet, ingest the configured corpus (the bundled one by default) before answering."""
+    from ingest.shared import sync
     from ingest.store import read_manifest
 
+    sync(settings)  # a reader of a Chroma server builds its caches from it instead
     if read_manifest(settings.index.data_dir) is not None:
         return
     if _progress(args):
@@ -138,7 +140,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if not hits:
         print("No results.")
     for i, h in enumerate(hits, start=1):
-        extra = " · ".join(x for x in (short_authors(h.authors), h.date) if x)
+        extra = " · ".join(x for x in (short_authors(h.authors), h.date, h.url) if x)
         print(f"{i:2d}. [{h.score:.3f}] {h.title}" + (f"\n      {extra}" if extra else ""))
     return 0
 

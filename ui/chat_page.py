@@ -9,7 +9,7 @@ import assistant.api
 from common.errors import PapersError
 from assistant import Filters
 from assistant.text import split_sentences, strip_citations
-from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings
+from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, safe_link, settings
 from ui.summary_view import render_summary, summary_turn
 
 BACKENDS = ["auto", "extractive", "local", "openai"]
@@ -85,6 +85,8 @@ def render_sources(citations: list[dict], answer_text: str) -> None:
             meta = " · ".join(x for x in (", ".join(c["authors"]), c.get("date") or "") if x)
             if meta:
                 st.caption(md_escape(meta))
+            if link := safe_link(c.get("url")):
+                st.markdown(f"[{md_escape(c['url'])}]({link})")
             st.markdown(highlighted_abstract(c["abstract"], said), unsafe_allow_html=True)
 
 
@@ -135,7 +137,7 @@ def render_turn(turn: dict) -> None:
 def citation_dicts(citations, sources: list[dict] | None = None) -> list[dict]:
     judged = {s.get("paper_id"): s.get("judgement") for s in sources or []}
     return [{"n": c.n, "title": c.title, "authors": c.authors, "date": c.date, "abstract": c.abstract,
-             "judgement": judged.get(c.paper_id)} for c in citations]
+             "url": c.url, "judgement": judged.get(c.paper_id)} for c in citations]
 
 
 def ask(question: str, opts: dict) -> dict:

@@ -25,6 +25,22 @@ def md_answer(text: str) -> str:
     return re.sub(r"\\\[(\d+)\\\]", r"[\1]", md_escape(text))
 
 
+def safe_link(url: str | None) -> str | None:
+    """A corpus link as a Markdown link target: http(s) only, with characters that could end the target or
+    start markup percent-encoded; None for anything else (e.g. a javascript: URL)."""
+    from urllib.parse import quote, urlparse
+
+    if not url or not isinstance(url, str):
+        return None
+    try:
+        parsed = urlparse(url.strip())
+    except ValueError:
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return None
+    return quote(url.strip(), safe=":/?#@!$&'*+,;=%~.-_")
+
+
 def html_escape(text: str) -> str:
     return html.escape(text or "", quote=True)
 
