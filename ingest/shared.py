@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import keyword, lease, paper_table, store
+from ingest import keyword, lease, paper_table, store, vectors
 from ingest.records import Paper
 
 PART = 20_000  # live paper hashes per pointer document (a 100k corpus: 5 documents of ~1 MB)
@@ -117,40 +117,49 @@ def embed_text(document: str, meta: dict[str, Any]) -> str:
     return node.get_content(metadata_mode=MetadataMode.EMBED)
 
 
-def _rows(client: Any, names: list[str]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """Every chunk of the collections, a page of at most get_max_batch_size() at a time."""
+def _rows(client: Any, names: list[str]) -> Iterator[tuple[str, str, dict[str, Any], Any]]:
+    """Every chunk of the collections with its vector, a page of at most get_max_batch_size() at a time."""
     step = int(client.get_max_batch_size())
     for name in names:
         collection = client.get_collection(name)
         for page in range(math.ceil(collection.count() / step)):
-            got = collection.get(include=["documents", "metadatas"], limit=step, offset=page * step)
-            yield from zip(got["ids"], got["documents"], got["metadatas"])
+            got = collection.get(include=["documents", "metadatas", "embeddings"], limit=step, offset=page * step)
+            yield from zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"])
 
 
 def build_cache(settings: Settings, client: Any, manifest: dict[str, Any], records: dict[str, Any], gen_dir: Path) -> None:
-    """Write the generation's paper table, keyword index and report into ``gen_dir`` from its collections."""
+    """Write the generation's paper table, keyword index, vectors file and report into ``gen_dir`` from its
+    collections (the vectors in the keyword index's order, so filtered queries are scored locally)."""
     live = manifest["papers_by_id"]
     ids: list[str] = []
     years: list[int | None] = []
     texts: list[str] = []
     seen: set[str] = set()
+    tmp = gen_dir.with_name(f".{gen_dir.name}.sync-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    vec = vectors.VectorWriter(tmp / vectors.FILE)
 
     def papers() -> Iterator[Paper]:
-        for cid, doc, meta in _rows(client, [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]):
+        pending: list[Any] = []
+        for cid, doc, meta, embedding in _rows(client, [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]):
             if cid in seen or not meta or live.get(meta.get("paper_id")) != meta.get("content_hash"):
                 continue
             seen.add(cid)
             ids.append(cid)
             years.append(meta.get("year"))
             texts.append(embed_text(doc, meta))
+            pending.append(embedding)
+            if len(pending) >= vectors.COPY_ROWS:
+                vec.append(pending)
+                pending = []
             if "record" in meta:
                 yield Paper.model_validate_json(meta["record"])
+        vec.append(pending)
 
-    tmp = gen_dir.with_name(f".{gen_dir.name}.sync-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     try:
         paper_table.write(tmp / paper_table.FILE, papers())
+        vec.close(len(ids))
         found = len(paper_table.PaperTable(tmp / paper_table.FILE))
         if found != len(live):
             raise PapersError(
@@ -164,6 +173,7 @@ def build_cache(settings: Settings, client: Any, manifest: dict[str, Any], recor
         lease.write_lock_file(tmp)
         os.replace(tmp, gen_dir)
     except BaseException:
+        vec.abandon()
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.retrieval import Filters
 from assistant.search import search
 from common.errors import PapersError
-from ingest import writer
+from ingest import vectors, writer
 from ingest.pipeline import run_ingest
 from tests.conftest import CORPUS, start_chroma, stop
 
@@ -45,6 +46,20 @@ def test_a_reader_with_an_empty_data_dir_answers_like_the_writer(make_settings, 
     assert [h["paper_id"] for h in hits] == expected
     assert hits[0]["title"].startswith("KOALA++")
     assert (tmp_path / "reader-only" / "gen-1" / "papers.sqlite").is_file()  # its caches, built from the server
+
+
+def test_a_reader_with_an_empty_data_dir_filters_from_its_own_vectors_like_the_writer(make_settings, chroma_server, tmp_path):
+    env = {"PAPERS_CHROMA_URL": chroma_server, "PAPERS_COLLECTION_PREFIX": "shared_f"}
+    writer_settings = make_settings(**env)
+    run_ingest(writer_settings, CORPUS, progress=False)
+    reader = make_settings(**env, PAPERS_DATA_DIR=str(tmp_path / "reader-f"))
+    only_2024 = Filters(year_from=2024, year_to=2024)
+    query = "reinforcement learning for language model reasoning"
+    expected = [(h.paper_id, h.score) for h in search(query, k=5, settings=writer_settings, filters=only_2024)]
+
+    got = [(h.paper_id, h.score) for h in search(query, k=5, settings=reader, filters=only_2024)]
+    assert got == expected and expected
+    assert (tmp_path / "reader-f" / "gen-1" / vectors.FILE).is_file()  # scored locally, not by Chroma's where
 
 
 def test_a_running_reader_sees_the_writers_next_ingest(make_settings, chroma_server, tmp_path):
