@@ -65,9 +65,10 @@ class LateInteraction:
 
     @property
     def encoder(self) -> Any:
-        if self._encoder is None:
-            self._encoder = self._encoder_factory()
-        return self._encoder
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = self._encoder_factory()
+            return self._encoder
 
     def question(self, text: str) -> tuple[Any, Any]:
         """The question's content words' vectors and IDF weights (stop-words, punctuation and numbers left out)."""
