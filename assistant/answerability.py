@@ -6,7 +6,11 @@ for the fit, the runtime applies the coefficients). Features are lexical and emb
 stable under small embedder changes: the best chunk's cosine and its gap to the best source, IDF-weighted
 coverage of the question by the abstract and by its best sentence, whether the question's most specific
 words occur in the paper, the share of question words the corpus never uses, BM25 agreement, rank and
-title overlap. Two thresholds turn probabilities into judgements: ``relevant`` (may be quoted and cited),
+title overlap; and late-interaction evidence (``assistant.late_interaction``: how well each question word
+is matched by some word of the paper). The model is a cascade: a cheap stage without the late-interaction
+features judges every source, and only the sources it is unsure about (its probability inside the band
+stored with it) are encoded word by word and judged by the full model.
+Two thresholds turn probabilities into judgements: ``relevant`` (may be quoted and cited),
 ``loose`` (listed as "closest papers" when nothing is relevant), ``irrelevant`` (never shown as evidence).
 """
 
