@@ -18,8 +18,8 @@ import argparse
 import numpy as np
 
 from assistant.api import summary_candidates
-from evals.calibrate_summary import CAP, MIN_KEEP, questions
 from common.settings import Settings
+from evals.calibrate_summary import CAP, MIN_KEEP, questions
 
 LAMBDAS = [x / 20 for x in range(1, 81)]
 
