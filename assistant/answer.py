@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
 from assistant.answerability import IRRELEVANT, LOOSE, RELEVANT, AnswerabilityModel, question_problem
+from assistant.late_interaction import LateInteraction
 from assistant.citations import check_citations
 from common.errors import BackendError, PapersError
 from assistant.extractive import SentencePicker
@@ -116,10 +117,20 @@ class Assistant:
         self.retriever = Retriever(settings)
         self.picker = SentencePicker([p.abstract for p in self.retriever.papers.values()])
         self.answerability = AnswerabilityModel(self.picker, settings.answer.answerability_model,
-                                                settings.answer.answerability_threshold)
+                                                settings.answer.answerability_threshold,
+                                                LateInteraction(self.picker, self.word_encoder))
         self._llms: dict[str, Any] = {}
         self._llm_lock = threading.Lock()
         self._local_lock = threading.Lock()
+
+    def word_encoder(self) -> Any:
+        """The MiniLM model for late-interaction evidence: the question encoder itself with the default ONNX
+        embedder, otherwise loaded once (the answerability model was fitted on its word vectors)."""
+        if hasattr(self.retriever.encoder, "word_vectors"):
+            return self.retriever.encoder
+        from ingest.embed import onnx_model
+
+        return onnx_model()
 
     def llm(self, backend: str) -> Any:
         with self._llm_lock:

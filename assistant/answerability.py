@@ -6,7 +6,11 @@ for the fit, the runtime applies the coefficients). Features are lexical and emb
 stable under small embedder changes: the best chunk's cosine and its gap to the best source, IDF-weighted
 coverage of the question by the abstract and by its best sentence, whether the question's most specific
 words occur in the paper, the share of question words the corpus never uses, BM25 agreement, rank and
-title overlap. Two thresholds turn probabilities into judgements: ``relevant`` (may be quoted and cited),
+title overlap; and late-interaction evidence (``assistant.late_interaction``: how well each question word
+is matched by some word of the paper). The model is a cascade: a cheap stage without the late-interaction
+features judges every source, and only the sources it is unsure about (its probability inside the band
+stored with it) are encoded word by word and judged by the full model.
+Two thresholds turn probabilities into judgements: ``relevant`` (may be quoted and cited),
 ``loose`` (listed as "closest papers" when nothing is relevant), ``irrelevant`` (never shown as evidence).
 """
 
@@ -18,9 +22,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from common.errors import PapersError
+from assistant.late_interaction import LateInteraction
 from assistant.text import STOPWORDS, content_words, split_sentences, stem
 
 if TYPE_CHECKING:
@@ -46,7 +51,8 @@ class Judgement:
 class AnswerabilityModel:
     """Coefficients and thresholds read from JSON; ``judge`` labels every retrieved paper."""
 
-    def __init__(self, picker: SentencePicker, path: Path | None = None, threshold: float | None = None) -> None:
+    def __init__(self, picker: SentencePicker, path: Path | None = None, threshold: float | None = None,
+                 late: LateInteraction | None = None) -> None:
         self.picker = picker
         path = Path(path or MODEL_PATH)
         try:
@@ -54,18 +60,33 @@ class AnswerabilityModel:
         except (OSError, ValueError) as exc:
             raise PapersError(f"cannot read the answerability model {path} ({exc}): point PAPERS_ANSWERABILITY_MODEL at the "
                               "JSON `python -m evals.fit_answerability` writes") from None
+        self.full: dict[str, Any] = {k: spec[k] for k in ("features", "coef", "intercept", "mean", "scale")}
         self.features: list[str] = spec["features"]
-        self.coef: list[float] = spec["coef"]
-        self.intercept: float = spec["intercept"]
-        self.mean: list[float] = spec["mean"]
-        self.scale: list[float] = spec["scale"]
         self.relevant: float = spec["thresholds"]["relevant"] if threshold is None else threshold
         self.loose: float = min(spec["thresholds"]["loose"], self.relevant)
         self.title_match: float = spec["thresholds"].get("title_match", 0.8)
+        # The cascade's first stage: the same model without the late-interaction features. Sources it is sure
+        # about (outside ``band``) keep its probability; only the others are encoded word by word.
+        self.cheap: dict[str, Any] | None = spec.get("cheap")
+        self.late = late or LateInteraction(picker, _onnx_model)
 
     def probability(self, feats: dict[str, float]) -> float:
-        z = self.intercept + sum(c * (feats[f] - m) / s for f, c, m, s in zip(self.features, self.coef, self.mean, self.scale))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        """The full model's probability (every feature of ``self.features`` present in ``feats``)."""
+        return _logistic(self.full, feats)
+
+    def probabilities(self, question: str, hits: Sequence[PaperHit]) -> tuple[list[dict[str, float]], list[float]]:
+        """Features and probability per hit: the cheap stage for every hit, the full model (late-interaction
+        features added) for hits whose cheap probability falls inside the cascade's band."""
+        rows = source_features(self.picker, question, hits)
+        if self.cheap is None:
+            return rows, [self.probability(f) for f in rows]
+        probs = [_logistic(self.cheap, f) for f in rows]
+        lo, hi = self.cheap["band"]
+        unsure = [i for i, p in enumerate(probs) if lo <= p <= hi]
+        for i, li in zip(unsure, self.late.features(question, [hits[i] for i in unsure])):
+            rows[i].update(li)
+            probs[i] = self.probability(rows[i])
+        return rows, probs
 
     def label(self, p: float) -> str:
         return RELEVANT if p >= self.relevant else LOOSE if p >= self.loose else IRRELEVANT
@@ -80,9 +101,10 @@ class AnswerabilityModel:
         the other needs only to be loosely related: both works were asked about, and a work described in
         half a sentence is matched more loosely than a whole question."""
         out = []
-        halves = [source_features(self.picker, part, hits) for part in comparison_parts(question)]
-        for i, feats in enumerate(source_features(self.picker, question, hits)):
-            p = max([self.probability(feats)] + [self.probability(h[i]) for h in halves])
+        halves = [self.probabilities(part, hits)[1] for part in comparison_parts(question)]
+        rows, probs = self.probabilities(question, hits)
+        for i, (feats, p) in enumerate(zip(rows, probs)):
+            p = max([p] + [h[i] for h in halves])
             if feats["title_overlap"] >= self.title_match:  # the question is (nearly) the paper's title
                 p = max(p, self.relevant)
             out.append(Judgement(probability=p, label=self.label(p), features=feats))
@@ -100,7 +122,19 @@ class AnswerabilityModel:
         ids = [h.paper_id for h in context]
         if hit.paper_id not in ids:
             return 0.0
-        return self.probability(source_features(self.picker, side, context)[ids.index(hit.paper_id)])
+        return self.probabilities(side, context)[1][ids.index(hit.paper_id)]
+
+
+def _logistic(spec: dict[str, Any], feats: dict[str, float]) -> float:
+    """A scaled logistic model (``features``, ``coef``, ``intercept``, ``mean``, ``scale``) applied to ``feats``."""
+    z = spec["intercept"] + sum(c * (feats[f] - m) / s for f, c, m, s in zip(spec["features"], spec["coef"], spec["mean"], spec["scale"]))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _onnx_model() -> Any:
+    from ingest.embed import onnx_model
+
+    return onnx_model()
 
 
 @lru_cache(maxsize=4096)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 RUN_SIZE = 8  # texts per ONNX run; activations grow with it (32 x 256 word pieces: ~0.7 GB more peak RSS)
 
@@ -52,14 +53,42 @@ class OnnxMiniLM:
         """The question's vector (the same call a llama-index embedder answers)."""
         return self.encode([query])[0]
 
-    def _encode_run(self, texts: list[str]) -> list[list[float]]:
+    def word_vectors(self, texts: list[str]) -> list[tuple[list[str], Any]]:
+        """Per text, its words (as written, lower-cased) and one unit vector per word: the contextual word-piece
+        vectors of the last hidden state (before pooling) averaged over each word's pieces. For late-interaction
+        (ColBERT-style) matching of a question's words against a passage's; runs of ``RUN_SIZE`` texts."""
+        import numpy as np
+
+        out: list[tuple[list[str], Any]] = []
+        for start in range(0, len(texts), RUN_SIZE):
+            run = texts[start : start + RUN_SIZE]
+            encodings, hidden = self._hidden(run)
+            for text, enc, states in zip(run, encodings, hidden):
+                spans: dict[int, list[int]] = {}
+                for i, w in enumerate(enc.word_ids):
+                    if w is not None:
+                        spans.setdefault(w, []).append(i)
+                words = [text[enc.offsets[ix[0]][0] : enc.offsets[ix[-1]][1]].lower() for ix in spans.values()]
+                vecs = np.stack([states[ix].mean(axis=0) for ix in spans.values()]) if spans else np.zeros((0, states.shape[1]))
+                vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
+                out.append((words, vecs.astype(np.float32)))
+        return out
+
+    def _hidden(self, texts: list[str]) -> tuple[list[Any], Any]:
+        """The tokenizer's encodings and the last hidden state (texts x word pieces x dims) of one ONNX run."""
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        return encodings, self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+
+    def _encode_run(self, texts: list[str]) -> list[list[float]]:
+        import numpy as np
+
+        encodings, hidden = self._hidden(texts)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         weights = mask[..., None].astype(hidden.dtype)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)

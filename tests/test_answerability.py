@@ -74,3 +74,29 @@ def test_stop_words_punctuation_or_another_language_abstains_with_a_clear_messag
     answer = assistant.ask(question, settings=real_settings(), backend="extractive")
     assert answer.abstained and answer.status == "abstained" and problem in answer.answer
     assert answer.citations == [] and answer.sources == []
+
+
+@pytest.mark.parametrize("near_miss, twin, title_part", [
+    ("How are spiking neural networks trained with surrogate gradients?",
+     "How can the cost of an expensive gradient be spread over several cheap parameter updates by minimising a "
+     "stand-in function in the space of model outputs?", "Target-based Surrogates"),
+    ("Which graph neural networks predict molecular properties such as solubility?",
+     "Which graph neural network finds the nodes that spread information furthest when several kinds of social "
+     "ties are layered?", "Identifying Super Spreaders"),
+])
+def test_near_miss_whose_specific_concept_the_paper_lacks_scores_below_its_paraphrased_twin(real_settings, near_miss, twin, title_part):
+    """Same top paper, shared vocabulary: the question about a concept the paper never touches ("spiking",
+    "molecular") has a worse-matched word (late-interaction MaxSim) and a lower probability than a paraphrase
+    of what the paper does that avoids its words."""
+    from assistant.api import get_assistant
+
+    assistant_ = get_assistant(real_settings())
+    seen = {}
+    for question in (near_miss, twin):
+        hits = assistant_.retriever.retrieve(question).hits
+        judged = dict(zip((h.paper.title for h in hits), assistant_.answerability.judge(question, hits)))
+        hit = next(h for h in hits if title_part in h.paper.title)
+        seen[question] = (assistant_.answerability.late.features(question, [hit])[0], judged[hit.paper.title])
+    (near_li, near_j), (twin_li, twin_j) = seen[near_miss], seen[twin]
+    assert near_li["li_low"] < twin_li["li_low"] and near_li["li_mean"] < twin_li["li_mean"]
+    assert near_j.probability < twin_j.probability and near_j.label != "relevant" and twin_j.label == "relevant"

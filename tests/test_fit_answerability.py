@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from assistant.answerability import FEATURES, AnswerabilityModel
-from evals.fit_answerability import Model, cross_validate, export, outcomes, pick_threshold, predict
+from assistant.answerability import AnswerabilityModel, _logistic
+from evals.fit_answerability import FEATURES, Model, cross_validate, export, outcomes, pick_threshold, predict
 
 
 def _rows(n: int = 120, seed: int = 0) -> list[dict]:
@@ -52,3 +52,20 @@ def test_threshold_keeps_cross_validated_false_abstention_within_its_bar():
     assert t >= 0.985 or outcomes(rows, oof, t + 0.005)["false_abstention_ask"] > 0.02
     assert len(predict(Model(rows, ("coverage",), 0.1), rows[:3])) == 3
 
+
+
+def test_runtime_cascade_applies_both_stages_the_fit_fitted(tmp_path):
+    """With late-interaction features the fit is a cascade: the JSON carries the cheap stage (the model without
+    them) and its band, and both stages give at runtime what scikit-learn fitted."""
+    rows = _rows()
+    model = Model(rows, ("coverage", "dense", "li_mean", "li_low"), C=0.1, band=(0.3, 0.97))
+    spec = export(model, 0.6, 0.3, {})
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    runtime = AnswerabilityModel(picker=None, path=path)  # type: ignore[arg-type]
+    assert runtime.cheap is not None and runtime.cheap["features"] == ["coverage", "dense"] and runtime.cheap["band"] == [0.3, 0.97]
+    feats = rows[1]["features"] + rows[3]["features"]
+    cheap = [_logistic(runtime.cheap, f) for f in feats]
+    assert cheap == pytest.approx(model.cheap.proba(feats), abs=1e-5)
+    cascade = [runtime.probability(f) if 0.3 <= c <= 0.97 else c for c, f in zip(cheap, feats)]
+    assert cascade == pytest.approx(model.proba(feats), abs=1e-5)
