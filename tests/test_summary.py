@@ -13,6 +13,7 @@ from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
 GOLD = {q.id: q for q in load_dataset(REPO / "evals" / "datasets" / "gold.jsonl")}
+OVERVIEW = {q.id: q for q in load_dataset(REPO / "evals" / "datasets" / "overview.jsonl")}
 
 
 def check_every_sentence_cites_a_gathered_paper(summary):
@@ -47,6 +48,13 @@ def test_gather_keeps_a_broad_topics_papers_and_drops_the_incidental_word_paper(
     gold = set(GOLD["subfield-01"].gold_titles)
     assert len(covered(summary) & gold) >= 3
     assert BOOLEAN_CIRCUITS not in covered(summary)  # its abstract says "synthesis recipe" and "instructions"
+
+
+def test_gather_keeps_a_narrow_topics_papers_and_drops_the_incidental_word_paper(real_settings):
+    q = OVERVIEW["overview-20"]  # neural combinatorial optimization and scheduling: three papers (dev split)
+    summary = assistant.summarize(q.question, settings=real_settings(), backend="extractive")
+    assert len(covered(summary) & set(q.gold_titles)) >= 3
+    assert not any(t.startswith("Knapsack RL") for t in covered(summary))  # "optimizing budget allocation"
 
 
 def test_long_overview_question_gathers_the_papers_of_its_topic(real_settings):
