@@ -83,7 +83,8 @@ def test_ui_source_card_links_http_urls_only(tmp_path, monkeypatch):
     monkeypatch.setenv("PAPERS_LLM", "extractive")
     at = AppTest.from_file(str(REPO / "ui" / "chat_page.py"), default_timeout=180)
     at.run()
-    at.chat_input[0].set_value("hierarchical beam ranking evaluation").run()
+    at.chat_input[0].set_value(QUESTION).run()  # each paper is asked about on its own turn, so both are sources
+    at.chat_input[0].set_value("How does hierarchical beam search change ranking evaluation metrics?").run()
     assert not at.exception
     cards = {e.label: [m.value for m in e.markdown] for e in at.expander}
     beam = next(v for k, v in cards.items() if "Hierarchical Beam" in k)
