@@ -217,8 +217,8 @@ def generation_problem(settings: Settings, manifest: dict[str, Any], thorough: b
     if not (gen_dir / "bm25").is_dir() or not any((gen_dir / "bm25").iterdir()):
         return f"the keyword index {gen_dir / 'bm25'} is missing"
     if not settings.index.chroma_url:
-        for name in [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]:
-            problem = chroma_files.sqlite_problem(data_dir / "chroma", name, thorough)
+        for i, name in enumerate([manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]):
+            problem = chroma_files.sqlite_problem(data_dir / "chroma", name, thorough and i == 0)  # one check of the file
             if problem:
                 return problem
     return None
