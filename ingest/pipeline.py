@@ -209,7 +209,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         store.remove_stale(settings, client, keep={old["generation"]} if old else set(), keep_collections=live)
         gen = _next_generation(data_dir, old)
         try:
-            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place)
+            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place,
+                                       hashes=new_papers)
         except BaseException as exc:
             _abandon(settings, client, gen, exc)  # e.g. a full disk: give the half-written generation's space back
             raise
