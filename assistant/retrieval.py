@@ -85,6 +85,7 @@ class Retriever:
         self.dense = DenseSearch(index.collection, matrix, self.keywords.index.ids)
         self._queries: OrderedDict[str, list[float]] = OrderedDict()  # recent questions' vectors, newest last
         self._queries_lock = threading.Lock()
+        self._authors: paper_table.AuthorIndex | None = None
 
     @property
     def embed_model(self) -> Any:
@@ -132,14 +133,15 @@ class Retriever:
             or (filters.source and not any(filters.source.casefold() in s.file.casefold() for s in p.sources))
         )
 
-    def _where(self, filters: Filters) -> tuple[dict[str, Any] | None, set[str] | None]:
-        """The Chroma ``where`` for the filters, and the papers the keyword mask must keep (None: any)."""
+    def _where(self, filters: Filters) -> tuple[dict[str, Any] | None, Any]:
+        """The Chroma ``where`` for the filters, and a flag per paper row the keyword mask keeps (None: any)."""
         clauses: list[dict[str, Any]] = []
-        keep: set[str] | None = set(filters.paper_ids) if filters.paper_ids is not None else None
+        index = self.keywords.index
+        keep = None if filters.paper_ids is None else index.paper_flags(filters.paper_ids)
         if filters.year_from is not None or filters.year_to is not None:
             # the years present, as an $in: Chroma's embedded store answers an equality match several
             # times faster than a $gte/$lte range
-            years = [y for y in self.keywords.index.year_values()
+            years = [y for y in index.year_values()
                      if (filters.year_from is None or y >= filters.year_from) and (filters.year_to is None or y <= filters.year_to)]
             if not years:
                 raise _NoMatch
@@ -148,21 +150,32 @@ class Retriever:
             if not wanted:
                 continue
             if field_name == "author_keys":
-                hits = self.papers.author_names_containing(wanted)
-                pids = self.papers.by_author_names(hits)
+                authors = self._author_index()
+                numbers = authors.names_containing(wanted)
+                flags = authors.papers(numbers)
+                hits = [authors.names[i] for i in numbers]
             else:
                 hits, pids = self.papers.by_source_containing(wanted)
+                flags = index.paper_flags(pids)
             if not hits:
                 raise _NoMatch
-            keep = pids if keep is None else keep & pids
-            terms = [{field_name: {"$contains": h}} for h in hits]
-            clauses.append(terms[0] if len(terms) == 1 else {"$or": terms})
-        if keep is not None and not keep:
+            keep = flags if keep is None else keep & flags
+            if self.dense.matrix is None:  # Chroma filters only without the vectors file: no list of thousands of names
+                terms = [{field_name: {"$contains": h}} for h in hits]
+                clauses.append(terms[0] if len(terms) == 1 else {"$or": terms})
+        if keep is not None and not keep.any():
             raise _NoMatch
         if filters.paper_ids is not None:  # a follow-up's few papers (an id list of a corpus is slow in Chroma)
-            clauses.append({"paper_id": {"$in": sorted(keep or ())}})
+            rows = index.paper_rows()
+            clauses.append({"paper_id": {"$in": sorted(p for p in filters.paper_ids if p in rows and keep[rows[p]])}})
         where = None if not clauses else clauses[0] if len(clauses) == 1 else {"$and": clauses}
         return where, keep
+
+    def _author_index(self) -> paper_table.AuthorIndex:
+        """The author filter's in-memory index, built on the first author filter (two threads building it agree)."""
+        if self._authors is None:
+            self._authors = paper_table.AuthorIndex(self.papers, self.keywords.index.paper_rows())
+        return self._authors
 
     def retrieve(self, question: str, k: int | None = None, mode: str | None = None, filters: Filters | None = None,
                  params: RetrievalSettings | None = None) -> RetrievalResult:
@@ -180,7 +193,7 @@ class Retriever:
                 where, keep = self._where(filters)
             except _NoMatch:
                 return RetrievalResult(hits=[], mode=mode, best_dense=0.0, author_matched=False)
-            mask = self.keywords.index.mask(filters.year_from, filters.year_to, keep)
+            mask = self.keywords.index.mask(filters.year_from, filters.year_to, papers=keep)
         depth = min(self.n_chunks, cfg.candidate_depth)
         dense: list[Scored] = []
         bm25: list[Scored] = []

@@ -89,8 +89,24 @@ def compact_store(chroma_dir: Path) -> bool:
     return True
 
 
-def sqlite_problem(chroma_dir: Path, collection: str | None = None) -> str | None:
-    """Why the embedded Chroma store cannot serve ``collection``, or None (a cheap check: no Chroma load)."""
+def _short_file(db: Path) -> bool | None:
+    """Whether the database file is shorter than its header says (truncated); None when the header's page
+    count is not valid (SQLite's own rule: the change counter equals the version-valid-for number)."""
+    with db.open("rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\0") or head[24:28] != head[92:96]:
+        return None
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    return db.stat().st_size < int.from_bytes(head[28:32], "big") * page_size
+
+
+def sqlite_problem(chroma_dir: Path, collection: str | None = None, thorough: bool = True) -> str | None:
+    """Why the embedded Chroma store cannot serve ``collection``, or None (a cheap check: no Chroma load).
+
+    ``thorough`` runs SQLite's ``quick_check`` (linear in the database: about 1 s per GB); without it (a
+    reader's start) a file shorter than its header says is named and SQLite reads the schema and the
+    collection; ``papers doctor`` and ``papers ingest`` stay thorough."""
     db = chroma_dir / "chroma.sqlite3"
     if not chroma_dir.is_dir():
         return f"the Chroma store {chroma_dir} is missing"
@@ -101,7 +117,10 @@ def sqlite_problem(chroma_dir: Path, collection: str | None = None) -> str | Non
     try:
         con = sqlite3.connect(f"file:{db}?mode={mode}", uri=True, timeout=5)
         try:
-            check = con.execute("PRAGMA quick_check").fetchone()[0]
+            short = None if thorough else _short_file(db)
+            if short:
+                return f"the Chroma database {db} is damaged (truncated: shorter than its header says)"
+            check = "ok" if short is False else con.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 return f"the Chroma database {db} is damaged (quick_check: {check[:120]})"
             if collection and not con.execute("SELECT 1 FROM collections WHERE name = ?", (collection,)).fetchone():

@@ -10,6 +10,7 @@ abstracts score 7 or more and the two news articles (a ghost story and a make-up
 from __future__ import annotations
 
 import re
+from itertools import islice
 
 MIN_RESEARCH_TERMS = 3
 
@@ -22,13 +23,15 @@ _RESEARCH_TERMS = re.compile(
 )
 
 
-def research_term_count(text: str) -> int:
-    return len(_RESEARCH_TERMS.findall(text.lower()))
+def research_term_count(text: str, enough: int | None = None) -> int:
+    """The research terms in ``text``, counted up to ``enough`` (the rule needs no more: a 100k-paper
+    corpus is filtered in a fraction of the time a full count takes)."""
+    return sum(1 for _ in islice(_RESEARCH_TERMS.finditer(text.lower()), enough))
 
 
 def non_paper_reason(title: str, abstract: str) -> str | None:
     """Why this is not a paper abstract, or None when it is one."""
-    n = research_term_count(f"{title} {abstract}")
+    n = research_term_count(f"{title} {abstract}", enough=MIN_RESEARCH_TERMS)
     if n < MIN_RESEARCH_TERMS:
         return (
             f"not a paper abstract: {n} research term(s) such as 'method', 'model', 'experiment' "

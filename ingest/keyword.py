@@ -93,34 +93,41 @@ class KeywordIndex:
         return self._year_values
 
     def mask(self, year_from: int | None = None, year_to: int | None = None,
-             paper_ids: set[str] | frozenset[str] | None = None) -> np.ndarray | None:
-        """1.0 for the chunks that pass the filters, 0.0 for the rest; None when nothing is filtered."""
-        if year_from is None and year_to is None and paper_ids is None:
+             paper_ids: set[str] | frozenset[str] | None = None, papers: np.ndarray | None = None) -> np.ndarray | None:
+        """1.0 for the chunks that pass the filters, 0.0 for the rest; None when nothing is filtered
+        (``papers``: a flag per paper row, see ``paper_flags``)."""
+        if paper_ids is not None:
+            papers = self.paper_flags(paper_ids) if papers is None else papers & self.paper_flags(paper_ids)
+        if year_from is None and year_to is None and papers is None:
             return None
         keep = np.ones(len(self.ids), dtype=bool)
         if year_from is not None:
             keep &= self.years >= year_from
         if year_to is not None:
             keep &= (self.years <= year_to) & (self.years != NO_YEAR)
-        if paper_ids is not None:
-            keep &= self._of_papers(paper_ids)
+        if papers is not None:
+            keep &= papers[self._chunk_paper]
         return keep.astype(np.float32)
 
-    def _of_papers(self, paper_ids: Iterable[str]) -> np.ndarray:
-        """True for the chunks of these papers: a lookup in a per-paper array (no sort of the chunk ids)."""
-        if not hasattr(self, "_chunk_paper"):  # built on first use; two threads building it agree
+    def paper_rows(self) -> dict[str, int]:
+        """Each paper's row (papers numbered in chunk order), built on first use; two threads building it agree."""
+        if not hasattr(self, "_chunk_paper"):
             rows: dict[str, int] = {}
             chunk_paper = np.fromiter((rows.setdefault(i[:16], len(rows)) for i in self.ids), dtype=np.int64,
                                       count=len(self.ids))
             self._paper_rows, self._chunk_paper = rows, chunk_paper
-        wanted = np.zeros(len(self._paper_rows) + 1, dtype=bool)
-        wanted[[self._paper_rows.get(pid, len(self._paper_rows)) for pid in paper_ids]] = True
-        wanted[-1] = False
-        return wanted[self._chunk_paper]
+        return self._paper_rows
+
+    def paper_flags(self, paper_ids: Iterable[str]) -> np.ndarray:
+        """True at the rows of these papers (a lookup in a per-paper array, no sort of the chunk ids)."""
+        rows = self.paper_rows()
+        wanted = np.zeros(len(rows) + 1, dtype=bool)
+        wanted[[rows.get(pid, len(rows)) for pid in paper_ids]] = True
+        return wanted[:-1]
 
     def rows_of(self, paper_ids: Iterable[str]) -> np.ndarray:
         """The positions of these papers' chunks, ascending."""
-        return np.flatnonzero(self._of_papers(paper_ids))
+        return np.flatnonzero(self.paper_flags(paper_ids)[self._chunk_paper])
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
         import bm25s

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import numpy as np
+
 from ingest.records import Paper
 
 FILE = "papers.sqlite"
@@ -117,13 +119,9 @@ class PaperTable(Mapping[str, Paper]):
         return {pid for (pid,) in self._rows(f"SELECT pid FROM authors WHERE name IN (SELECT value FROM json_each(?)){extra}",
                                              (json.dumps(names),))}
 
-    def author_names_containing(self, needle: str) -> list[str]:
-        """Casefolded author names with ``needle`` in them (the author filter's substring match), from the
-        distinct names, read once (a scan of them in memory is several times faster than SQLite's)."""
-        if not hasattr(self, "_names"):
-            self._names = [n for (n,) in self._rows("SELECT DISTINCT name FROM authors")]
-        needle = needle.casefold()
-        return [n for n in self._names if needle in n]
+    def author_rows(self) -> list[tuple[str, str]]:
+        """Every (casefolded name, paper id) of the author table."""
+        return self._rows("SELECT name, pid FROM authors")
 
     def by_source_containing(self, needle: str) -> tuple[list[str], set[str]]:
         """Source files with ``needle`` in their name, and the papers found in them."""
@@ -139,3 +137,34 @@ class PaperTable(Mapping[str, Paper]):
         grams = {q[spans[i][0] : spans[j][1]] for i in range(len(spans))
                  for j in range(i + 1, min(len(spans), i + longest))}
         return self.by_author_names(grams, full_only=True)
+
+
+class AuthorIndex:
+    """The author filter in memory, built once per reader on its first author filter: the distinct
+    casefolded names as one UTF-8 numpy array (a substring search over all of them is one vectorised call)
+    and each author row's name and paper as numbers, so the papers of thousands of matching names ("li" at
+    100k papers) are one boolean mask over ``paper_rows`` (paper id -> row) instead of sets of ids."""
+
+    def __init__(self, table: PaperTable, paper_rows: Mapping[str, int]) -> None:
+        rows = table.author_rows()
+        self.names = sorted({name for name, _ in rows})
+        number = {name: i for i, name in enumerate(self.names)}
+        self._encoded = np.array([name.encode() for name in self.names], dtype=bytes)
+        self._row_name = np.fromiter((number[name] for name, _ in rows), dtype=np.int64, count=len(rows))
+        self.n_papers = len(paper_rows)
+        self._row_paper = np.fromiter((paper_rows.get(pid, self.n_papers) for _, pid in rows), dtype=np.int64,
+                                      count=len(rows))
+
+    def names_containing(self, needle: str) -> np.ndarray:
+        """The numbers of the names with ``needle`` in them (casefolded; index into ``names``)."""
+        if not self.names:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(np.strings.find(self._encoded, needle.casefold().encode()) >= 0)
+
+    def papers(self, names: np.ndarray) -> np.ndarray:
+        """A flag per paper row: True for the papers by any of ``names`` (numbers from ``names_containing``)."""
+        wanted = np.zeros(len(self.names), dtype=bool)
+        wanted[names] = True
+        flags = np.zeros(self.n_papers + 1, dtype=bool)
+        flags[self._row_paper[wanted[self._row_name]]] = True
+        return flags[:-1]

@@ -150,10 +150,12 @@ def _next_generation(data_dir: Path, old: dict[str, Any] | None) -> int:
     return max(seen, default=0) + 1
 
 
-def _set_aside_damaged_store(settings: Settings) -> None:
+def _set_aside_damaged_store(settings: Settings, checked: bool) -> None:
     """An embedded Chroma database that SQLite cannot read is removed so the rebuild starts clean; a store
-    that was removed or damaged also drops this process's cached Chroma connections to it."""
-    if settings.index.chroma_url:
+    that was removed or damaged also drops this process's cached Chroma connections to it. ``checked``: the
+    live generation was just found whole (its check includes the database's ``quick_check``, linear in its
+    size), so it is not checked twice."""
+    if settings.index.chroma_url or checked:
         return
     from chromadb.api.shared_system_client import SharedSystemClient
 
@@ -198,7 +200,7 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
-        _set_aside_damaged_store(settings)
+        _set_aside_damaged_store(settings, checked=same_store and not damage)
         client = store.chroma_client(settings, write=True)
         old_papers: dict[str, str] = old.get("papers_by_id", {}) if old else {}
         new_papers = {p.paper_id: p.content_hash() for p in corpus.papers}
@@ -207,7 +209,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
         store.remove_stale(settings, client, keep={old["generation"]} if old else set(), keep_collections=live)
         gen = _next_generation(data_dir, old)
         try:
-            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place)
+            written = write_generation(settings, client, gen, corpus.papers, records, old, emb, progress, in_place,
+                                       hashes=new_papers)
         except BaseException as exc:
             _abandon(settings, client, gen, exc)  # e.g. a full disk: give the half-written generation's space back
             raise

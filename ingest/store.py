@@ -195,8 +195,9 @@ def remove_stale(settings: Settings, client: Any, keep: set[int], keep_collectio
     return in_use
 
 
-def generation_problem(settings: Settings, manifest: dict[str, Any]) -> str | None:
-    """Why the live generation cannot be read (cheap: files and sqlite only), or None when it looks whole."""
+def generation_problem(settings: Settings, manifest: dict[str, Any], thorough: bool = True) -> str | None:
+    """Why the live generation cannot be read (cheap: files and sqlite only), or None when it looks whole
+    (``thorough``: with SQLite's ``quick_check`` of the Chroma database, see ``chroma_files.sqlite_problem``)."""
     data_dir = settings.index.data_dir
     if manifest.get("format") != FORMAT_VERSION:
         return f"the index was written in format {manifest.get('format')}, this version reads format {FORMAT_VERSION}"
@@ -216,8 +217,8 @@ def generation_problem(settings: Settings, manifest: dict[str, Any]) -> str | No
     if not (gen_dir / "bm25").is_dir() or not any((gen_dir / "bm25").iterdir()):
         return f"the keyword index {gen_dir / 'bm25'} is missing"
     if not settings.index.chroma_url:
-        for name in [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]:
-            problem = chroma_files.sqlite_problem(data_dir / "chroma", name)
+        for i, name in enumerate([manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]):
+            problem = chroma_files.sqlite_problem(data_dir / "chroma", name, thorough and i == 0)  # one check of the file
             if problem:
                 return problem
     return None
@@ -285,7 +286,7 @@ def _open_generation(settings: Settings, manifest: dict[str, Any]) -> OpenIndex:
     except FileNotFoundError:
         raise DamagedIndex(f"the generation folder {gen_dir} named by the manifest is missing; {FIX}") from None
     try:
-        problem = generation_problem(settings, manifest)  # after the lease: nothing removes it from now on
+        problem = generation_problem(settings, manifest, thorough=False)  # after the lease: nothing removes it from now on
         if problem:
             raise DamagedIndex(f"{problem}; {FIX}")
         client = chroma_client(settings)

@@ -100,13 +100,15 @@ def old_collection(client: Any, old: dict[str, Any] | None, embedder: str) -> An
 
 
 def write_generation(settings: Settings, client: Any, gen: int, papers: list[Paper], records: dict[str, Any],
-                     old: dict[str, Any] | None, embedder: str, progress: bool, in_place: bool = False) -> Written:
+                     old: dict[str, Any] | None, embedder: str, progress: bool, in_place: bool = False,
+                     hashes: dict[str, str] | None = None) -> Written:
     """Build generation ``gen`` (its collection, keyword index, records) beside the live one.
 
     Full: every chunk goes into a new base collection, vectors the live generation has are copied.
     ``in_place`` (an update): the new collection is a delta holding only the chunks of new and changed
     papers plus the live delta's still-live chunks; the base is shared with the live generation and never
-    written, so a failed update cannot harm it (see ``ingest.view``)."""
+    written, so a failed update cannot harm it (see ``ingest.view``). ``hashes``: each paper's content hash
+    by id, when the caller has them (computing them costs seconds at 100k papers)."""
     previous = old_collection(client, old, embedder)
     done = Written()
     name = store.collection_name(settings, gen)
@@ -119,7 +121,8 @@ def write_generation(settings: Settings, client: Any, gen: int, papers: list[Pap
     try:
         if in_place and previous is not None and old is not None:
             done.base, done.delta = old["collection"], name
-            kept = _carry_over(settings, client, old, {p.paper_id: p.content_hash() for p in papers}, collection, out, done)
+            kept = _carry_over(settings, client, old, hashes or {p.paper_id: p.content_hash() for p in papers}, collection,
+                               out, done)
             vec.carry(settings.index.data_dir / old["generation_dir"] / vectors.FILE, old.get("embedding_dim", 0), done.carried)
             papers = [p for p in papers if p.paper_id not in kept]
             previous = None

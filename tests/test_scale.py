@@ -140,3 +140,17 @@ def test_an_update_carries_the_vectors_filtered_search_reads(make_settings, tmp_
         want = {h.paper_id: round(h.dense, 5) for h in b.retrieve("protein folding code", k=5, mode="dense", filters=flt).hits}
         assert got and got == want
 
+
+
+def test_an_author_filter_matching_many_names_keeps_exactly_their_papers_as_chromas_where_does(make_settings, tmp_path):
+    settings = make_settings()
+    run_ingest(settings, write(tmp_path / "corpus", rows(60)), progress=False)
+    wanted = {f"Study {i} of {TOPICS[i % len(TOPICS)]}" for i in [1, *range(10, 20)]}  # "Author Number1", "...Number10".."19"
+    mine = Retriever(settings)  # masks from the in-memory author index, scored from the vectors file
+    (mine.index.generation_dir / "vectors.f32").unlink()
+    chroma = Retriever(settings)  # no vectors file: Chroma's where on author_keys
+    assert mine.dense.matrix is not None and chroma.dense.matrix is None
+    for retriever in (mine, chroma):
+        for mode in ("dense", "bm25"):
+            hits = retriever.retrieve_wide("study gains", k=60, mode=mode, filters=Filters(author="NUMBER1")).hits
+            assert {h.paper.title for h in hits} == wanted
