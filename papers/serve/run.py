@@ -65,10 +65,15 @@ def _warm_up(settings: Settings) -> None:
 def _one_thread_per_inference() -> None:
     """Requests already run in parallel worker threads; torch's own intra-op threads on top of them
     oversubscribe the cores (measured on 2 busy cores: 1.2 s per extractive answer instead of 0.1 s), and
-    onnxruntime's spinning pool burns CPU the other requests need."""
+    onnxruntime's spinning pool burns CPU the other requests need. So does OpenBLAS's pool for the small
+    matrix products of the answerability's word matching (about 20 ms of CPU per answer, measured here)."""
+    import numpy  # noqa: F401  loaded first, so threadpoolctl finds its BLAS
+    from threadpoolctl import threadpool_limits
+
     from ingest.onnx_model import one_thread_per_run
 
     one_thread_per_run()
+    threadpool_limits(limits=1, user_api="blas")
     try:
         import torch
     except ImportError:
