@@ -204,6 +204,8 @@ def main() -> None:
     if opts.step:
         print(json.dumps(STEPS[opts.step](opts.corpus)))
         return
+    if opts.workdir is not None:
+        opts.workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=opts.workdir) as tmp:
         work = Path(tmp)
         sizes = [int(s) for s in opts.sizes.split(",")]
