@@ -28,11 +28,11 @@ def cache_key(settings: Settings) -> tuple[Any, ...]:
     """What a loaded assistant depends on: the settings and the live index generation (on a Chroma server,
     the one the server names live: ``ingest.shared``)."""
     from ingest.shared import sync
-    from ingest.store import read_manifest
+    from ingest.store import manifest_stamp
 
     sync(settings)
-    manifest = read_manifest(settings.index.data_dir) or {}
-    return (settings.model_dump_json(), manifest.get("generation"), manifest.get("built_at"))
+    stamp = manifest_stamp(settings.index.data_dir) or {}
+    return (settings.model_dump_json(), stamp.get("generation"), stamp.get("built_at"))
 
 
 def get_assistant(settings: Settings | None = None) -> Assistant:

@@ -31,8 +31,7 @@ from ingest.records import Paper
 PART = 20_000  # live paper hashes per pointer document (a 100k corpus: 5 documents of ~1 MB)
 STAMP = "shared.json"  # in a generation folder a reader built from the server
 _checked: dict[tuple[str, str, str], float] = {}
-_clients: dict[str, Any] = {}
-_verified: dict[tuple[str, str], tuple[int, int, int, int]] = {}  # manifest file -> (generation, its stat)  # one Chroma client per server URL: a check is then a single small request
+_clients: dict[str, Any] = {}  # one Chroma client per server URL: a check is then a single small request
 
 
 def pointer_name(settings: Settings) -> str:
@@ -243,18 +242,10 @@ def _local(data_dir: Path) -> dict[str, Any] | None:
 
 
 def _current(settings: Settings, gen: int) -> bool:
-    """Whether the local manifest names ``gen`` of this server; a manifest file unchanged since it last did
-    is not parsed again (at 100k papers it is megabytes of paper hashes)."""
-    path = settings.index.data_dir / store.MANIFEST
+    """Whether the local manifest names ``gen`` of this server (``store.manifest_stamp``: an unchanged
+    manifest file is not parsed again)."""
     try:
-        st = path.stat()
-    except OSError:
+        local = store.manifest_stamp(settings.index.data_dir)
+    except PapersError:  # damaged or unreadable: not current, the sync that follows names the problem
         return False
-    key = (str(path), settings.index.chroma_url or "")
-    if _verified.get(key) == (gen, st.st_mtime_ns, st.st_size, st.st_ino):
-        return True
-    local = _local(settings.index.data_dir)
-    ok = bool(local) and local["generation"] == gen and local.get("chroma_url") == settings.index.chroma_url
-    if ok:
-        _verified[key] = (gen, st.st_mtime_ns, st.st_size, st.st_ino)
-    return ok
+    return bool(local) and local["generation"] == gen and local.get("chroma_url") == settings.index.chroma_url

@@ -120,6 +120,33 @@ def read_manifest(data_dir: Path) -> dict[str, Any] | None:
         raise read_denied(path) from None
 
 
+_STAMP_KEYS = ("generation", "built_at", "chroma_url")
+_stamps: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}  # manifest path -> (its stat, its stamp)
+
+
+def manifest_stamp(data_dir: Path) -> dict[str, Any] | None:
+    """The live manifest's generation, build time and Chroma server URL, for checks made on every request;
+    the file (megabytes of paper hashes at 100k papers) is parsed again only when its stat changes (a switch
+    replaces it). None when there is no index yet; DamagedIndex as ``read_manifest``."""
+    path = data_dir / MANIFEST
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        raise read_denied(path) from None
+    key, seen = str(path.absolute()), (st.st_mtime_ns, st.st_size, st.st_ino)
+    known = _stamps.get(key)
+    if known is not None and known[0] == seen:
+        return known[1]
+    manifest = read_manifest(data_dir)
+    if manifest is None:
+        return None
+    stamp = {k: manifest.get(k) for k in _STAMP_KEYS}
+    _stamps[key] = (seen, stamp)
+    return stamp
+
+
 def read_previous_manifest(data_dir: Path) -> dict[str, Any] | None:
     """``manifest.json.prev`` (the manifest before the last switch) when it is usable, else None."""
     try:
