@@ -64,7 +64,7 @@ _SCAFFOLD = [
     r"what (?:does|do|did) (?:the|this) (?:corpus|collection|literature|research|work|papers?)(?: in this collection| here)? (?:say|tell us|know) about",
     r"what (?:have|has) (?:people|researchers|papers|the papers|work)(?: in this collection| here)? (?:found|shown|learned|done)(?: about| on)?",
     r"what (?:work|papers|research|approaches|methods)(?: here| in this collection)? (?:exists? )?(?:on|about|to|for)?",
-    r"which (?:papers|works|articles|studies)(?: here| in (?:this|the) (?:collection|corpus))?(?: (?:deal|work|are concerned) with| (?:study|studies|address|cover|discuss|propose|use|apply|improve|introduce|are about|focus on|look at)| on| about)?",
+    r"which (?:papers|works|articles|studies)(?: here| in (?:this|the) (?:collection|corpus))?(?: (?:deal|work|are concerned) with| _VERB(?: (?:or|and) _VERB)?| on| about)?",
     r"(?:the|all the) (?:papers|work|research|literature)(?: here| in this collection)? (?:on|about)",
     r"(?:in|of) (?:this|the) (?:collection|corpus)",
     r"and (?:what|how) (?:do|did|does) (?:they|it) (?:find|found|measure|do|use them for|show)",
@@ -73,7 +73,9 @@ _SCAFFOLD = [
     r"for example|such as|like",
     r"(?:is|are) covered",
 ]
-_SCAFFOLD_RX = re.compile(r"\b(?:" + "|".join(_SCAFFOLD) + r")\b|\b(?:e\.g|i\.e)\.", re.IGNORECASE)
+# What papers do, in "which papers <verb> [or <verb>] X" ("which papers build or study LLM agents ...").
+_VERB = r"(?:study|studies|address|cover|discuss|propose|use|apply|improve|introduce|build|develop|design|evaluate|analy[sz]e|are about|focus on|look at)"
+_SCAFFOLD_RX = re.compile(r"\b(?:" + "|".join(_SCAFFOLD).replace("_VERB", _VERB) + r")\b|\b(?:e\.g|i\.e)\.", re.IGNORECASE)
 
 
 def topic_core(question: str) -> str:

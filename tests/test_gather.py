@@ -29,3 +29,11 @@ def test_expansion_ignores_words_only_one_confident_paper_uses():
     terms = expansion_terms(picker, "code generation", SEEDS)
     assert "docstrings" not in terms and "compilers" not in terms
     assert expansion_terms(picker, "code generation", SEEDS[:1]) == []  # one paper alone expands nothing
+
+
+def test_topic_core_drops_which_papers_with_two_verbs():
+    from assistant.gather import topic_core
+
+    question = "Which papers build or study LLM-based agents that act in environments like the web or games?"
+    assert topic_core(question) == "LLM-based agents that act in environments the web or games"
+    assert topic_core("Which papers propose and evaluate benchmarks for reasoning?") == "benchmarks for reasoning"

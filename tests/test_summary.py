@@ -78,6 +78,14 @@ def test_no_abstention_on_a_topic_with_three_relevant_papers(real_settings):
     assert not summary.abstained and summary.kept >= 3
 
 
+def test_long_question_asking_what_papers_build_or_study_is_not_abstained(real_settings):
+    question = "Which papers build or study LLM-based agents that act in environments like the web, phone apps or games?"
+    summary = assistant.summarize(question, settings=real_settings(), backend="extractive")
+    agents = ("Why Are Web AI Agents", "AutoDroid-V2", "Enhancing LLM-Based Agents", "Large Language Models Play StarCraft")
+    assert not summary.abstained
+    assert sum(any(t.startswith(a) for t in covered(summary)) for a in agents) >= 3
+
+
 def test_theme_names_are_phrases_from_their_papers(real_settings):
     from assistant.themes import name_in_papers
 
