@@ -76,3 +76,11 @@ def test_stats_count_the_replaced_versions_and_the_records_outside_the_categorie
     stats = json.loads(run_cli("stats", "--json").stdout)
     assert (stats["papers"], stats["replaced"], stats["filtered"]) == (1, 1, 1)
     assert "Replaced by a later record with the same id (e.g. a newer arXiv version): 1" in run_cli("stats").stdout
+
+
+def test_the_arxiv_snapshot_is_read_under_the_name_it_is_downloaded_with(tmp_path):
+    path = tmp_path / "arxiv-metadata-oai-snapshot.json"  # JSON lines, named .json by arXiv's Kaggle dataset
+    path.write_text(arxiv_line("2401.00001", "Graph networks for molecules", "cs.LG", "graph networks") + "\n",
+                    encoding="utf-8")
+    [paper] = build_corpus(path, progress=False).papers
+    assert (paper.title, paper.url) == ("Graph networks for molecules", "https://arxiv.org/abs/2401.00001")
