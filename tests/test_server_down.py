@@ -172,3 +172,14 @@ def test_the_ui_pages_show_one_line_while_the_server_is_down_and_answer_once_it_
     chat.chat_input[0].set_value(QUESTION).run()
     assert not explore.error and explore.selectbox(key="explore_pick").value.startswith("KOALA++")
     assert chat.expander[0].label.startswith("[1] KOALA")
+
+
+def test_cli_reader_started_while_the_server_is_down_exits_2_with_one_line(chroma, tmp_path, run_cli):
+    env = reader_env(chroma, tmp_path / "cli")
+    assert run_cli("search", "Kalman optimizer", env=env).returncode == 0  # its caches are built from the server
+    chroma.stop()
+    for args in (("search", "Kalman optimizer"), ("ask", QUESTION)):
+        done = run_cli(*args, env=env)
+        assert done.returncode == 2 and done.stdout == ""
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith("error: ") and names_the_server(line, chroma)
