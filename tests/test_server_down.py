@@ -183,3 +183,11 @@ def test_cli_reader_started_while_the_server_is_down_exits_2_with_one_line(chrom
         assert done.returncode == 2 and done.stdout == ""
         [line] = done.stderr.strip().splitlines()
         assert line.startswith("error: ") and names_the_server(line, chroma)
+
+
+def test_the_http_api_started_while_the_server_is_down_exits_2_with_one_line(chroma, tmp_path):
+    chroma.stop()
+    done = subprocess.run([sys.executable, "-m", "papers", "serve", "--port", "0"], capture_output=True, text=True,
+                          timeout=120, env=clean_env(tmp_path / "api", **reader_env(chroma, tmp_path / "api")))
+    [line] = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and line.startswith("error: ") and names_the_server(line, chroma)
