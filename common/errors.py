@@ -19,3 +19,7 @@ class PartialIngest(PapersError):
 
 class BackendError(PapersError):
     """The LLM backend failed (server down, timed out, key refused): not a mistake in the user's input."""
+
+
+class ServerUnavailable(PapersError):
+    """The Chroma server (PAPERS_CHROMA_URL) does not answer: not a mistake in the request, and it may come back."""

@@ -41,7 +41,7 @@ class IngestSettings(BaseSettings):
 
     model_config = _group_config()
 
-    corpus: Path = Field(DEFAULT_CORPUS, description="Folder or file to ingest (.txt page dumps, .jsonl records or arXiv snapshot lines, .bib files).")
+    corpus: Path = Field(DEFAULT_CORPUS, description="Folder or file to ingest (.txt page dumps, .jsonl records or arXiv snapshot lines (.json as downloaded), .bib files).")
     categories: str = Field(
         "", description="Comma-separated arXiv categories to keep at ingest (e.g. cs.LG,cs.CL); records of other "
         "categories are left out and counted; records without categories are kept. Empty keeps everything.",

@@ -16,7 +16,7 @@ from ingest.parse import RawPaper, parse_date, parse_text
 from ingest.records import Skipped, Source
 from ingest.repair import clean_text
 
-SUPPORTED = (".txt", ".jsonl", ".bib")
+SUPPORTED = (".txt", ".jsonl", ".json", ".bib")  # .json: JSON lines too, as the arXiv snapshot is named
 
 
 def corpus_files(path: Path) -> list[Path]:
@@ -25,11 +25,11 @@ def corpus_files(path: Path) -> list[Path]:
         raise PapersError(f"corpus path not found: {path} (pass --corpus with a folder or a .txt/.jsonl file)")
     if path.is_file():
         if path.suffix.lower() not in SUPPORTED:
-            raise PapersError(f"unsupported corpus file {path}: expected a .txt page dump, a .jsonl or a .bib file")
+            raise PapersError(f"unsupported corpus file {path}: expected a .txt page dump, a .jsonl (or JSON-lines .json) or a .bib file")
         return [path]
     files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
     if not files:
-        raise PapersError(f"no .txt, .jsonl or .bib files in {path} (the corpus folder is empty)")
+        raise PapersError(f"no .txt, .jsonl, .json or .bib files in {path} (the corpus folder is empty)")
     return files
 
 
@@ -174,7 +174,7 @@ def load_corpus(files: Iterable[Path], root: Path, progress: bool = True, catego
             skipped.append(Skipped(source=Source(file=name, line=0), reason=str(exc).split(": ", 1)[-1]))
             continue
         suffix = path.suffix.lower()
-        if suffix == ".jsonl":
+        if suffix in (".jsonl", ".json"):
             found, bad = parse_jsonl(text, name, categories, counts)
         else:
             found, bad = (parse_bibtex if suffix == ".bib" else parse_text)(text, name)

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import keyword, lease, paper_table, store, vectors
+from ingest import keyword, lease, paper_table, remote, store, vectors
 from ingest.records import Paper
 
 PART = 20_000  # live paper hashes per pointer document (a 100k corpus: 5 documents of ~1 MB)
@@ -198,10 +198,15 @@ def _forget_old(data_dir: Path, keep: int) -> None:
 
 
 def sync(settings: Settings, force: bool = False) -> None:
-    """Make the data dir's manifest name the server's live generation (no-op without PAPERS_CHROMA_URL)."""
+    """Make the data dir's manifest name the server's live generation (no-op without PAPERS_CHROMA_URL); a
+    server that stops answering on the way is one line naming its URL (``remote.ServerUnavailable``)."""
     url = settings.index.chroma_url
-    if not url:
-        return
+    if url:
+        with remote.answering(url):
+            _sync(settings, url, force)
+
+
+def _sync(settings: Settings, url: str, force: bool) -> None:
     data_dir = settings.index.data_dir
     key = (url, str(data_dir.resolve()), settings.index.collection_prefix)
     if not force and time.monotonic() - _checked.get(key, -math.inf) < settings.index.shared_check_seconds:

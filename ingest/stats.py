@@ -27,6 +27,8 @@ def index_stats(settings: Settings) -> dict[str, Any]:
         "dropped": records["dropped"],
         "skipped": records["skipped"],
         "duplicates_merged": records["duplicates"],
+        "replaced": records.get("replaced", 0),  # records replaced by a later record with the same id (arXiv versions)
+        "filtered": records.get("filtered", 0),  # records outside PAPERS_CATEGORIES
         "embedder": manifest["embedder"],
         "embedding_dim": manifest.get("embedding_dim"),
         "chunk_size": manifest["chunk_size"],

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from urllib.parse import urlparse
 
 from common.errors import PapersError
 from common.settings import Settings
-from ingest import chroma_files, lease, paper_table
+from ingest import chroma_files, lease, paper_table, remote
 from ingest.view import GenerationView
 
 MANIFEST = "manifest.json"
@@ -61,10 +62,7 @@ def chroma_client(settings: Settings, write: bool = False) -> Any:
         )
         client.heartbeat()
     except Exception as exc:  # chromadb raises several types for a dead server
-        raise PapersError(
-            f"cannot reach the Chroma server at {url} ({type(exc).__name__}); start it with `chroma run` "
-            "or unset PAPERS_CHROMA_URL to use the embedded store"
-        ) from None
+        raise remote.unavailable(url, exc) from None
     return client
 
 
@@ -320,7 +318,10 @@ def _open_generation(settings: Settings, manifest: dict[str, Any]) -> OpenIndex:
         collections = []
         for name in [manifest["collection"], *([manifest["delta"]] if manifest.get("delta") else [])]:
             try:
-                collections.append(client.get_collection(name))
+                with remote.answering(settings.index.chroma_url) if settings.index.chroma_url else nullcontext():
+                    collection = client.get_collection(name)
+                collections.append(remote.ServerCollection(collection, settings.index.chroma_url)
+                                   if settings.index.chroma_url else collection)
             except PapersError:
                 raise
             except Exception as exc:

@@ -70,7 +70,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"{verb}: {report.papers} papers, {report.chunks} chunks ({report.embedded} embedded, {report.reused} reused); "
             f"papers +{report.added_papers} ~{report.changed_papers} -{report.removed_papers}; {report.dropped} dropped, "
-            f"{report.duplicates} duplicates merged, {report.skipped} skipped; {report.embedder}; {report.seconds:.1f}s"
+            f"{report.duplicates} duplicates merged, {_left_out(report.replaced, report.filtered)}{report.skipped} skipped; "
+            f"{report.embedder}; {report.seconds:.1f}s"
         )
     if report.skipped:
         for rec in report.skipped_records[:20]:
@@ -79,6 +80,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {report.skipped} record(s) skipped; the index was updated without them (see `papers stats`)", file=sys.stderr)
         return 3
     return 0
+
+
+def _left_out(replaced: int, filtered: int) -> str:
+    """The arXiv-snapshot counts of the ingest line, when there are any."""
+    return "".join([f"{replaced} replaced by a later record with the same id, " if replaced else "",
+                    f"{filtered} outside PAPERS_CATEGORIES, " if filtered else ""])
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,6 +104,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"Duplicates merged: {len(stats['duplicates_merged'])}")
     for d in stats["duplicates_merged"]:
         print(f"  {d['title']}  ({', '.join(s['file'] for s in d['sources'])})")
+    print(f"Replaced by a later record with the same id (e.g. a newer arXiv version): {stats['replaced']}")
+    print(f"Left out by PAPERS_CATEGORIES: {stats['filtered']}")
     print(f"Dropped (not papers): {len(stats['dropped'])}")
     for d in stats["dropped"]:
         print(f"  {d['title'][:80]}  [{d['source']['file']}:{d['source']['line']}] {d['reason']}")

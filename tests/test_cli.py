@@ -44,7 +44,7 @@ def test_search_prints_titles_scores_and_authors(run_cli, indexed):
     "make_input, expected",
     [
         (lambda d: d / "missing", "corpus path not found"),
-        (lambda d: (d / "empty").mkdir() or d / "empty", "no .txt, .jsonl or .bib files"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", "no .txt, .jsonl, .json or .bib files"),
         (lambda d: (d / "bin.txt").write_bytes(b"\x00\x01\x02binary") and d / "bin.txt", "binary file"),
         (lambda d: (d / "latin1.txt").write_bytes("Caf\xe9 na\xefve".encode("latin-1")) and d / "latin1.txt", "not UTF-8"),
         (lambda d: (d / "notes.pdf").write_bytes(b"%PDF") and d / "notes.pdf", "unsupported corpus file"),

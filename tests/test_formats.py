@@ -61,3 +61,26 @@ def test_bibtex_entries_become_papers_and_entries_without_abstract_are_listed(tm
     assert paper.title == "Deep Learning for Protein Folding"
     assert paper.authors == ["Ada Lovelace", "Grace Hopper"]
     assert (paper.year, paper.url) == (2020, "https://doi.org/10.1000/xyz123")
+
+
+def test_stats_count_the_replaced_versions_and_the_records_outside_the_categories(run_cli, tmp_path):
+    path = tmp_path / "arxiv-metadata-oai-snapshot.jsonl"
+    path.write_text("\n".join([
+        arxiv_line("2401.00001", "Graph networks for molecules", "cs.LG", "graph networks"),
+        arxiv_line("2401.00002", "A study of galaxies", "astro-ph.GA", "galaxy surveys"),
+        arxiv_line("2401.00001", "Graph networks for molecules, revised", "cs.LG", "graph networks, revised"),
+    ]), encoding="utf-8")
+    done = run_cli("ingest", "--corpus", str(path), env={"PAPERS_CATEGORIES": "cs.LG"})
+    assert done.returncode == 0, done.stderr
+    assert "1 replaced by a later record with the same id, 1 outside PAPERS_CATEGORIES" in done.stdout
+    stats = json.loads(run_cli("stats", "--json").stdout)
+    assert (stats["papers"], stats["replaced"], stats["filtered"]) == (1, 1, 1)
+    assert "Replaced by a later record with the same id (e.g. a newer arXiv version): 1" in run_cli("stats").stdout
+
+
+def test_the_arxiv_snapshot_is_read_under_the_name_it_is_downloaded_with(tmp_path):
+    path = tmp_path / "arxiv-metadata-oai-snapshot.json"  # JSON lines, named .json by arXiv's Kaggle dataset
+    path.write_text(arxiv_line("2401.00001", "Graph networks for molecules", "cs.LG", "graph networks") + "\n",
+                    encoding="utf-8")
+    [paper] = build_corpus(path, progress=False).papers
+    assert (paper.title, paper.url) == ("Graph networks for molecules", "https://arxiv.org/abs/2401.00001")

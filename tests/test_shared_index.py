@@ -133,3 +133,43 @@ def test_the_http_api_of_a_reader_with_only_the_url_answers_with_links(make_sett
     finally:
         server.stop()
     assert {c["title"]: c["url"] for c in asked["citations"]}["Hierarchical Beam Tokenizers for Speech Compression"] == ARXIV_URL
+
+
+def test_two_reader_processes_with_their_own_data_dirs_agree(make_settings, chroma_server, tmp_path, run_cli):
+    import httpx
+
+    from tests.serve_fixtures import start_serve
+
+    env = {"PAPERS_CHROMA_URL": chroma_server, "PAPERS_COLLECTION_PREFIX": "shared_e"}
+    run_ingest(make_settings(**env), CORPUS, progress=False)
+    query = "mixture of experts routing"
+    server = start_serve(tmp_path / "api-reader", tmp_path, **env, PAPERS_EMBED_BACKEND="hash")
+    try:
+        api_hits = httpx.post(server.base + "/search", json={"query": query, "k": 8}, timeout=120).json()
+    finally:
+        server.stop()
+    done = run_cli("search", query, "-k", "8", "--json", env={**env, "PAPERS_DATA_DIR": str(tmp_path / "cli-reader")})
+    assert done.returncode == 0, done.stderr
+    assert [(h["paper_id"], h["score"]) for h in json.loads(done.stdout)] == [(h["paper_id"], h["score"]) for h in api_hits]
+
+
+def test_a_running_api_process_answers_from_the_writers_next_ingest_without_a_restart(make_settings, chroma_server, tmp_path):
+    import httpx
+
+    from tests.serve_fixtures import start_serve
+
+    env = {"PAPERS_CHROMA_URL": chroma_server, "PAPERS_COLLECTION_PREFIX": "shared_g"}
+    writer_settings = make_settings(**env)
+    run_ingest(writer_settings, CORPUS, progress=False)
+    server = start_serve(tmp_path / "api-reader", tmp_path, **env, PAPERS_EMBED_BACKEND="hash",
+                         PAPERS_SHARED_CHECK_SECONDS="0")
+    try:
+        def top() -> dict:
+            return httpx.post(server.base + "/search", json={"query": "tidal gradient folding routers", "k": 1},
+                              timeout=120).json()[0]
+
+        assert top()["title"] != NEW_TITLE
+        run_ingest(writer_settings, corpus_with_new_paper(tmp_path / "corpus2"), progress=False)
+        assert (top()["title"], top()["url"]) == (NEW_TITLE, NEW_URL)
+    finally:
+        server.stop()

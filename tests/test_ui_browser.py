@@ -45,18 +45,21 @@ def ui_server(corpus_index):
         proc.kill()
 
 
+def chromium(pw):
+    """Headless Debian Chromium, launched by Playwright."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Debian chromium is missing: scripts/test.sh installs it with apt-get")
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+
+
 def test_chat_in_a_real_browser_streams_an_answer_and_opens_a_source(ui_server):
     from playwright.sync_api import expect, sync_playwright
 
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is missing: scripts/test.sh installs it with apt-get")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
-        )
+        browser = chromium(pw)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(ui_server, wait_until="domcontentloaded")
         box = page.get_by_test_id("stChatInputTextArea")
@@ -84,13 +87,9 @@ def test_chat_in_a_real_browser_streams_an_answer_and_opens_a_source(ui_server):
 def test_summary_in_a_real_browser_shows_themes_with_a_table(ui_server):
     from playwright.sync_api import expect, sync_playwright
 
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Debian chromium is missing: scripts/test.sh installs it with apt-get")
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = chromium(pw)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(ui_server, wait_until="domcontentloaded")
         box = page.get_by_test_id("stChatInputTextArea")
@@ -106,3 +105,32 @@ def test_summary_in_a_real_browser_shows_themes_with_a_table(ui_server):
         page.screenshot(path=str(ARTIFACTS / "ui-summary.png"), full_page=True)
         browser.close()
     assert (ARTIFACTS / "ui-summary.png").stat().st_size > 10_000
+
+
+def test_explore_page_in_a_real_browser_links_a_papers_http_url_and_never_a_javascript_one(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.serve_fixtures import start_ui
+    from tests.test_links import ARXIV_URL, write_corpus
+
+    ui = start_ui(tmp_path / "index", tmp_path, PAPERS_EMBED_BACKEND="hash",
+                  PAPERS_CORPUS=str(write_corpus(tmp_path / "corpus")))  # the first page load ingests it
+    try:
+        with sync_playwright() as pw:
+            browser = chromium(pw)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(ui.base + "/explore_page", wait_until="domcontentloaded")
+            expect(page.get_by_text("3 of 3 papers")).to_be_visible(timeout=120_000)
+            # the first paper by title is the one whose corpus link is javascript:alert(1): shown, never linked
+            expect(page.get_by_test_id("stHeading").filter(has_text="Dangerous Links")).to_be_visible()
+            assert page.locator('a[href^="javascript"]').count() == 0
+            page.get_by_test_id("stSelectbox").filter(has_text="Read an abstract").click()
+            page.get_by_role("option", name="Hierarchical Beam Tokenizers for Speech Compression").click()
+            expect(page.get_by_test_id("stHeading").filter(has_text="Hierarchical Beam Tokenizers")).to_be_visible(timeout=60_000)
+            link = page.locator(f'a[href="{ARXIV_URL}"]')
+            expect(link).to_be_visible()
+            expect(link).to_have_text(ARXIV_URL)
+            assert page.locator('a[href^="javascript"]').count() == 0
+            browser.close()
+    finally:
+        ui.stop()

@@ -9,7 +9,7 @@ import assistant.api
 from common.errors import PapersError
 from assistant import Filters
 from assistant.text import split_sentences, strip_citations
-from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, safe_link, settings
+from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings, show_link
 from ui.summary_view import render_summary, summary_turn
 
 BACKENDS = ["auto", "extractive", "local", "openai"]
@@ -85,8 +85,7 @@ def render_sources(citations: list[dict], answer_text: str) -> None:
             meta = " · ".join(x for x in (", ".join(c["authors"]), c.get("date") or "") if x)
             if meta:
                 st.caption(md_escape(meta))
-            if link := safe_link(c.get("url")):
-                st.markdown(f"[{md_escape(c['url'])}]({link})")
+            show_link(c.get("url"))
             st.markdown(highlighted_abstract(c["abstract"], said), unsafe_allow_html=True)
 
 

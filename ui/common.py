@@ -41,6 +41,12 @@ def safe_link(url: str | None) -> str | None:
     return quote(url.strip(), safe=":/?#@!$&'*+,;=%~.-_")
 
 
+def show_link(url: str | None) -> None:
+    """A corpus link under a paper, clickable when it is http(s) (``safe_link``), its text escaped."""
+    if link := safe_link(url):
+        st.markdown(f"[{md_escape(url or '')}]({link})")
+
+
 def html_escape(text: str) -> str:
     return html.escape(text or "", quote=True)
 

@@ -7,14 +7,22 @@ import streamlit as st
 import assistant
 from assistant import Filters
 from assistant.render import short_authors
-from ui.common import md_escape, ready, settings
+from common.errors import PapersError
+from common.settings import Settings
+from ui.common import md_escape, ready, safe_link, settings, show_link
 
 
 def main() -> None:
     st.title("Explore the corpus")
     if not ready():
         return
-    s = settings()
+    try:
+        explore(settings())
+    except PapersError as exc:  # e.g. the Chroma server stopped answering: one line; the next search retries
+        st.error(str(exc))
+
+
+def explore(s: Settings) -> None:
     papers = assistant.corpus_papers(s)
     c1, c2, c3 = st.columns([3, 1, 1])
     query = c1.text_input("Search", placeholder="e.g. process reward models", key="explore_query")
@@ -30,8 +38,10 @@ def main() -> None:
         shown = sorted((p for p in papers if p.title in allowed), key=lambda p: p.title.lower())
     st.caption(f"{len(shown)} of {len(papers)} papers")
     rows = [{"title": p.title, "authors": short_authors(p.authors),
-             "date": p.date or "", "sources": ", ".join(sorted({x.file for x in p.sources}))} for p in shown]
-    st.dataframe(rows, use_container_width=True, hide_index=True, key="explore_table")
+             "date": p.date or "", "link": safe_link(p.url), "sources": ", ".join(sorted({x.file for x in p.sources}))}
+            for p in shown]  # a link only when it is http(s): safe_link
+    st.dataframe(rows, use_container_width=True, hide_index=True, key="explore_table",
+                 column_config={"link": st.column_config.LinkColumn("link")})
     if shown:
         pick = st.selectbox("Read an abstract", [p.title for p in shown], key="explore_pick")
         paper = next(p for p in shown if p.title == pick)
@@ -39,6 +49,7 @@ def main() -> None:
         meta = " · ".join(x for x in (", ".join(paper.authors), paper.date or "", f"{paper.author_count} authors" if paper.author_count else "") if x)
         if meta:
             st.caption(md_escape(meta))
+        show_link(paper.url)
         st.markdown(md_escape(paper.abstract))
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from assistant import api
 from assistant.retrieval import Filters
-from common.errors import BackendError, PapersError
+from common.errors import BackendError, PapersError, ServerUnavailable
 from common.settings import Settings
 from papers.serve import openai_format as oa
 from papers.serve.limits import NO_SLOT, ApiError, BodyLimit, Slot, Slots, check_key
@@ -146,6 +146,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def _backend_error(request: Request, exc: BackendError) -> JSONResponse:
         return _error(502, str(exc), "backend_error")
 
+    @app.exception_handler(ServerUnavailable)
+    async def _store_down(request: Request, exc: ServerUnavailable) -> JSONResponse:
+        return _error(503, str(exc), "server_unavailable", {"Retry-After": "5"})
+
     @app.exception_handler(PapersError)
     async def _papers_error(request: Request, exc: PapersError) -> JSONResponse:
         return _error(400, str(exc), "invalid_request_error")
@@ -231,7 +235,8 @@ def create_app(settings: Settings) -> FastAPI:
                 message = (f"the request took longer than {cfg.serve_timeout:.0f}s (PAPERS_SERVE_TIMEOUT)"
                            if isinstance(exc, TimeoutError) else "the server is shutting down"
                            if isinstance(exc, Cancelled) else str(exc))
-                kind = "backend_error" if isinstance(exc, BackendError) else "server_error"
+                kind = ("backend_error" if isinstance(exc, BackendError) else "server_unavailable"
+                        if isinstance(exc, ServerUnavailable) else "server_error")
                 yield oa.sse(oa.error_body(message, kind))
                 yield "data: [DONE]\n\n"
             finally:
