@@ -25,6 +25,42 @@ def test_question_kind_from_wording(question, kind):
     assert question_kind(question) == kind
 
 
+@pytest.mark.parametrize("question", [
+    "Got anything on curriculum learning?",
+    "Do you have any papers about model merging?",
+    "has anybody looked at jailbreaking web agents?",
+    "I need some reading on process reward models",
+    "papers about diffusion models?",
+    "point me to work on bandit regret",
+    "Hi, is there anything here about tool use?",
+    "What's out there on knowledge distillation for LLMs?",
+    "I'm searching for studies on exploration in RL",
+    "tool use by LLMs: what do you have?",
+])
+def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
+    assert question_kind(question) == "summary"
+
+
+@pytest.mark.parametrize("question", [
+    "Is there a paper that measures how often coins land on the side they started?",
+    "Any idea how much faster adaptive draft lengths make speculative decoding?",
+    "How can I merge fine-tuned copies by keeping only a sparse part of each weight difference?",
+    "Which paper explains adversarial examples through logit differences?",
+])
+def test_question_about_one_finding_is_not_routed_as_a_summary_or_comparison(question):
+    assert question_kind(question) == "answer"
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("Anything in the library on curriculum learning?", "curriculum learning"),
+    ("I'm looking for work on exploration when training agents", "exploration when training agents"),
+    ("has anyone here looked at jailbreaking web agents?", "jailbreaking web agents"),
+    ("tool use by LLMs: what's in the collection?", "tool use by LLMs"),
+])
+def test_plain_chat_request_keeps_only_its_topic(question, topic):
+    assert overview_topic(question) == topic
+
+
 def test_overview_topic_drops_the_chat_preamble():
     assert overview_topic("Which papers in the collection deal with picking training data for instruction tuning?") == \
         "picking training data for instruction tuning"
