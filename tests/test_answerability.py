@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import assistant
@@ -100,3 +101,31 @@ def test_near_miss_whose_specific_concept_the_paper_lacks_scores_below_its_parap
     (near_li, near_j), (twin_li, twin_j) = seen[near_miss], seen[twin]
     assert near_li["li_low"] < twin_li["li_low"] and near_li["li_mean"] < twin_li["li_mean"]
     assert near_j.probability < twin_j.probability and near_j.label != "relevant" and twin_j.label == "relevant"
+
+
+def test_sentence_vectors_come_from_the_word_vector_run_without_a_second_encoding(real_settings):
+    """The question's own vector from the late-interaction run is the embedding retrieval uses, and a sentence
+    pooled inside its passage points where the sentence encoded alone points."""
+    from ingest.embed import onnx_model
+
+    model = onnx_model()
+    question = "How many apartment layouts are in the dataset of home blueprints?"
+    assert [float(x) for x in model.words_and_vectors([question])[0].text] == pytest.approx(model.encode([question])[0], abs=1e-4)
+    first, second = "We release a dataset of floor plans.", "It holds 17,000 apartment layouts with room labels."
+    passage = f"{first} {second}"
+    spans = [(0, len(first)), (len(first) + 1, len(passage))]
+    pooled = model.words_and_vectors([passage], [spans])[0].spans
+    alone = np.array(model.encode([first, second]))
+    assert pooled.shape[0] == 2 and float(pooled[1] @ alone[1]) > 0.8 and float(pooled[1] @ alone[1]) > float(pooled[1] @ alone[0])
+
+
+def test_question_about_one_finding_matches_the_sentence_that_states_it(real_settings):
+    """``li_sent``: the paper whose abstract has the sentence stating the asked-for finding scores highest."""
+    from assistant.api import get_assistant
+
+    assistant_ = get_assistant(real_settings())
+    question = "How many apartment layouts does the vector-graph dataset of home blueprints hold?"
+    hits = assistant_.retriever.retrieve(question).hits
+    scores = {h.paper.title: f["li_sent"] for h, f in zip(hits, assistant_.answerability.late.features(question, hits))}
+    best = max(scores, key=scores.get)
+    assert "ResPlan" in best and scores[best] > 0.5
