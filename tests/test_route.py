@@ -20,6 +20,10 @@ from assistant.route import overview_topic, question_kind
     ("Which paper explains adversarial examples through logit differences?", "answer"),
     ("How accurate is GPT-4 at decoding a cipher when the answer is likely versus unlikely?", "answer"),
     ("What is KOALA++?", "answer"),
+    # one finding of one work, though worded near a request or a comparison
+    ("Is there a paper that measures how often coins land on the side they started?", "answer"),
+    ("Any idea how much faster adaptive draft lengths make speculative decoding?", "answer"),
+    ("How can I merge fine-tuned copies by keeping only a sparse part of each weight difference?", "answer"),
 ])
 def test_question_kind_from_wording(question, kind):
     assert question_kind(question) == kind
@@ -39,16 +43,6 @@ def test_question_kind_from_wording(question, kind):
 ])
 def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
     assert question_kind(question) == "summary"
-
-
-@pytest.mark.parametrize("question", [
-    "Is there a paper that measures how often coins land on the side they started?",
-    "Any idea how much faster adaptive draft lengths make speculative decoding?",
-    "How can I merge fine-tuned copies by keeping only a sparse part of each weight difference?",
-    "Which paper explains adversarial examples through logit differences?",
-])
-def test_question_about_one_finding_is_not_routed_as_a_summary_or_comparison(question):
-    assert question_kind(question) == "answer"
 
 
 @pytest.mark.parametrize("question, topic", [
