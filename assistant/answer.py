@@ -127,7 +127,7 @@ class Assistant:
     def word_encoder(self) -> Any:
         """The MiniLM model for late-interaction evidence: the question encoder itself with the default ONNX
         embedder, otherwise loaded once (the answerability model was fitted on its word vectors)."""
-        if hasattr(self.retriever.encoder, "word_vectors"):
+        if hasattr(self.retriever.encoder, "words_and_vectors"):
             return self.retriever.encoder
         from ingest.embed import onnx_model
 

@@ -3,7 +3,10 @@
 Detected from the wording alone (deterministic, microseconds), so the CLI, the UI, the HTTP API and the
 evals route the same way; the caller can force a kind (``kind=`` on ``ask``/``stream``/``ChatSession``).
   ``summary``  "which papers in the collection deal with X?", "what work is there on X?", "give me an
-               overview of X", "summarize the research on X", "list the papers about X".
+               overview of X", "summarize the research on X", "list the papers about X", and the plain-chat
+               requests for literature: "anything in the library on X?", "what's out there about X?", "I'm
+               looking for work on X", "give me the papers about X", "has anyone here looked at X?",
+               "show me what you have on X", "any research in here on X?", "X: what's in the collection?".
   ``compare``  "compare A and B", "how does A differ from B?", "A versus B", "what do A and B have in
                common?", where A and B describe two works.
   ``answer``   everything else.
@@ -35,12 +38,36 @@ _OVERVIEW = re.compile(
     r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work)\b)",
     re.IGNORECASE,
 )
+# Plain-chat requests for literature: a request head (asking for works, for "anything", for what the
+# collection holds, for whether anyone studied something) followed by the topic. Each head is a form of
+# asking for a set of works, not wording of any one question; none can start a question about one finding.
+_ANY_WORKS = r"(?:the\s+|some\s+|all\s+(?:the\s+)?|any\s+|a\s+few\s+|relevant\s+|good\s+)?" + _WORKS
+_REQUEST = re.compile(
+    r"^\s*(?:(?:hi|hey|hello|ok|okay|so)\b[,!.]?\s*)?(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:"
+    r"(?:is\s+there\s+|do\s+(?:we|you)\s+have\s+|(?:have\s+)?(?:you|we)?\s*got\s+)?(?:anything|something)\b(?=.*\b(?:on|about|regarding|concerning|related\s+to)\b)"
+    r"|what(?:'s|\s+is)\s+out\s+there\b"
+    r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:looking|searching)\s+for\s+(?:" + _ANY_WORKS + r"|anything|something|references|reading)\b"
+    r"|(?:i|we)\s+(?:need|want|would\s+like|'d\s+like)\s+(?:to\s+(?:see|read|find)\s+)?(?:" + _ANY_WORKS + r"|(?:some\s+|more\s+)?(?:references|reading))\b"
+    r"|(?:give|show|find|get|send|point)\s+(?:me\s+)?(?:to\s+)?" + _ANY_WORKS + r"\b"
+    r"|(?:show|tell)\s+me\s+(?:what|everything|anything)\s+(?:you|we)\s+(?:have|know|got)\b"
+    r"|(?:do|does)\s+(?:you|we|the\s+(?:collection|corpus|library))\s+have\s+(?:anything|" + _ANY_WORKS + r")\b"
+    r"|who(?:'s|\s+has|\s+have)\s+(?:looked|worked|written|studied|published)\b"
+    r"|has\s+any(?:one|body)\s+(?:here\s+|in\s+(?:the\s+)?(?:collection|corpus|library)\s+)?"
+    r"(?:looked|worked|written|studied|published|investigated|tackled|done\s+anything)\b"
+    r"|(?:any|some)\s+" + _WORKS + r"\b"
+    r"|" + _WORKS + r"\s+(?:on|about|regarding|concerning)\b"
+    r"|tell\s+me\s+about\b(?=.*(?:" + _HERE + r"))"
+    r")"
+    r"|\bwhat(?:'s|\s+is)\s+(?:there\s+)?in\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index)\s*\??\s*$"
+    r"|\bwhat\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+have\s*\??\s*$",
+    re.IGNORECASE,
+)
 # "which papers ..." that ask for one finding of one work are not overviews
 _SINGULAR = re.compile(r"^\s*(?:which|what)\s+(?:paper|work|article|study|method)\b", re.IGNORECASE)
 _COMPARE = re.compile(
     r"\b(?:compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ from|differs from|"
     r"differences? between|distinguish(?:es)? between|in common|similarities between|relate to each other)\b"
-    r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|difference|differences)\b",
+    r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|(?:the|any|main|key)\s+differences?)\b",
     re.IGNORECASE,
 )
 _TOPIC_PREFIX = re.compile(
@@ -68,20 +95,46 @@ def question_kind(question: str) -> str:
     quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
     from assistant.extractive import _QUANTITY
 
-    if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _SINGULAR.match(question) and not (
+    if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and not (
             _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
         return "compare"
-    if _OVERVIEW.search(question) and (not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
+    if (_OVERVIEW.search(question) or _REQUEST.search(question)) and (
+            not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
         return "summary"
     return "answer"
 
 
 def overview_topic(question: str) -> str:
     """The topic of an overview question: "Which papers in the collection deal with X?" -> "X"."""
-    topic = _TOPIC_PREFIX.sub("", question, count=1).strip().rstrip("?.! ")
+    topic = _TOPIC_PREFIX.sub("", question, count=1)
+    if topic == question:
+        topic = _request_topic(question)
+    topic = topic.strip().rstrip("?.! ")
     topic = re.sub(r"\s+(?:(?:in|from)\s+(?:the|this|your)\s+(?:collection|corpus|library|index)|(?:are|is)\s+covered|"
                    r"(?:do|does)\s+(?:we|you)\s+have)$", "", topic, flags=re.IGNORECASE)
     return topic if len(topic) >= 3 else question.strip()
+
+
+_TOPIC_START = re.compile(r"\b(?:on|about|regarding|concerning|related\s+to|at|into|for)\s+", re.IGNORECASE)
+_TRAILING_ASK = re.compile(r"[\s:;,-]*\bwhat(?:'s|\s+is|\s+do|\s+does)\s+(?:there\s+)?(?:in\s+)?(?:the|this|your|our|we|you)\b.*$"
+                           r"|\s+(?:in\s+here|here)\b.*$", re.IGNORECASE)
+
+
+def _request_topic(question: str) -> str:
+    """The topic of a plain-chat request: "Anything in the library on X?" -> "X"; "X: what's in the
+    collection?" -> "X"; the question itself when no request head is found."""
+    head = _REQUEST.search(question)
+    if head is None:
+        return question
+    if head.start() > 0:  # the request comes last: "X: what's in the collection?"
+        return question[: head.start()].rstrip(" :;,-")
+    rest = question[head.end():]
+    start = _TOPIC_START.search(rest)
+    topic = rest[start.end():] if start else rest
+    if start and re.fullmatch(r"\s*(?:in\s+here|here|(?:in|from)\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index))?\s*",
+                              rest[: start.start()], re.IGNORECASE) is None and not start.group(0).lower().startswith(("on", "about")):
+        topic = rest
+    return _TRAILING_ASK.sub("", topic)
 
 
 def resolve_kind(question: str, kind: str | None) -> str:

@@ -34,14 +34,18 @@ DATASETS = [Path(__file__).parent / "datasets" / name for name in ("gold.jsonl",
 ASK_KINDS = ("lookup", "compare")  # answered through `ask` in the evals; overview/subfield go to the summary path
 FEATURES = LEXICAL + LATE
 # the five chosen on dev by `--select` (5-fold CV repeated over 3 shuffles, C=0.1; 2026-11-30, ONNX int8 MiniLM),
-# plus the two late-interaction features chosen on dev by the same CV (session 19)
-DEFAULT_FEATURES = ("coverage", "dense", "dense_gap", "unknown_words", "rank", "li_mean", "li_low")
+# plus the two late-interaction features chosen on dev by the same CV (session 19), plus the best abstract
+# sentence's cosine (session 20: CV abstention on unanswerable 0.80 -> 0.855 at CV false abstention 0.03)
+DEFAULT_FEATURES = ("coverage", "dense", "dense_gap", "unknown_words", "rank", "li_mean", "li_low", "li_sent")
 DEFAULT_C = 0.1
 # The cascade's band: a source whose cheap-stage probability (the model without the late-interaction features)
 # falls inside it is judged by the full model. Chosen on dev: the widest bands give the same CV figures as
 # encoding every source; narrowed from (0.3, 0.97) to (0.55, 0.9) with the same hard-dev eval figures and fewer
 # papers encoded (`bench/serve_load.py` chat p95 616 -> 390 ms, server CPU 47 -> 40 ms per request).
-BAND = (0.55, 0.9)
+# Session 20: on the grown dev set the `relevant` threshold fell to about 0.6, inside (0.55, 0.9)'s lower edge,
+# so sources just below it were never re-judged (CV abstention on unanswerable 0.798 against 0.855 with every
+# source encoded); (0.35, 0.9) gives the all-encoded figures again (0.8 papers encoded per question, 0.47 before).
+BAND = (0.35, 0.9)
 GENERIC_MARGIN = 0.1  # a generic off-topic question must stay this far below the `relevant` threshold in CV
 
 
@@ -247,7 +251,8 @@ def main() -> None:
     parser.add_argument("--features", default=",".join(DEFAULT_FEATURES), help=f"comma-separated, of: {', '.join(FEATURES)}")
     parser.add_argument("--C", type=float, default=DEFAULT_C, help="inverse L2 regularisation strength")
     parser.add_argument("--select", action="store_true", help="choose the features by a CV search on dev (299 sets; it took about 12 minutes for the 176 lexical ones)")
-    parser.add_argument("--max-false-abstention", type=float, default=0.01)
+    parser.add_argument("--max-false-abstention", type=float, default=0.03,
+                        help="the threshold is the highest whose CV false abstention on dev lookup+compare stays within this (the issue's target)")
     parser.add_argument("--cache", type=Path, help="reuse (or write) the retrieved examples in this JSON file")
     parser.add_argument("--report-test", action="store_true",
                         help="also score the frozen test split (once, for the final model: never choose by it)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 RUN_SIZE = 8  # texts per ONNX run; activations grow with it (32 x 256 word pieces: ~0.7 GB more peak RSS)
 
@@ -57,21 +57,30 @@ class OnnxMiniLM:
         """Per text, its words (as written, lower-cased) and one unit vector per word: the contextual word-piece
         vectors of the last hidden state (before pooling) averaged over each word's pieces. For late-interaction
         (ColBERT-style) matching of a question's words against a passage's; runs of ``RUN_SIZE`` texts."""
+        return [(w.words, w.vectors) for w in self.words_and_vectors(texts)]
+
+    def words_and_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None) -> list[WordVectors]:
+        """``word_vectors`` plus, from the same run, each text's own vector (mean-pooled as ``encode`` gives it)
+        and one unit vector per character span of ``spans[i]`` (the mean of the word-piece states inside it:
+        a sentence's vector in the context of its passage)."""
         import numpy as np
 
-        out: list[tuple[list[str], Any]] = []
+        out: list[WordVectors] = []
         for start in range(0, len(texts), RUN_SIZE):
             run = texts[start : start + RUN_SIZE]
             encodings, hidden = self._hidden(run)
-            for text, enc, states in zip(run, encodings, hidden):
-                spans: dict[int, list[int]] = {}
+            for k, (text, pooled, enc, states) in enumerate(zip(run, _pool(encodings, hidden), encodings, hidden)):
+                pieces: dict[int, list[int]] = {}
                 for i, w in enumerate(enc.word_ids):
                     if w is not None:
-                        spans.setdefault(w, []).append(i)
-                words = [text[enc.offsets[ix[0]][0] : enc.offsets[ix[-1]][1]].lower() for ix in spans.values()]
-                vecs = np.stack([states[ix].mean(axis=0) for ix in spans.values()]) if spans else np.zeros((0, states.shape[1]))
-                vecs /= np.clip(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12, None)
-                out.append((words, vecs.astype(np.float32)))
+                        pieces.setdefault(w, []).append(i)
+                words = [text[enc.offsets[ix[0]][0] : enc.offsets[ix[-1]][1]].lower() for ix in pieces.values()]
+                vecs = np.stack([states[ix].mean(axis=0) for ix in pieces.values()]) if pieces else np.zeros((0, states.shape[1]))
+                offsets = np.array(enc.offsets).reshape(-1, 2)
+                real = np.array([w is not None for w in enc.word_ids])
+                inside = [np.flatnonzero(real & (offsets[:, 0] >= a) & (offsets[:, 1] <= b)) for a, b in (spans[start + k] if spans else [])]
+                parts = np.stack([states[ix].mean(axis=0) for ix in inside if len(ix)] or [np.zeros(states.shape[1])])[: sum(len(ix) > 0 for ix in inside)]
+                out.append(WordVectors(words, _unit(vecs), pooled.astype(np.float32), _unit(parts)))
         return out
 
     def _hidden(self, texts: list[str]) -> tuple[list[Any], Any]:
@@ -85,14 +94,31 @@ class OnnxMiniLM:
         return encodings, self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
 
     def _encode_run(self, texts: list[str]) -> list[list[float]]:
-        import numpy as np
-
         encodings, hidden = self._hidden(texts)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        weights = mask[..., None].astype(hidden.dtype)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-        return pooled.tolist()
+        return _pool(encodings, hidden).tolist()
+
+
+class WordVectors(NamedTuple):
+    words: list[str]  # the text's words, lower-cased
+    vectors: Any  # one unit vector per word (words x dims)
+    text: Any  # the text's own unit vector (dims)
+    spans: Any  # one unit vector per requested character span that holds a word piece (spans x dims)
+
+
+def _unit(vectors: Any) -> Any:
+    import numpy as np
+
+    return (vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)).astype(np.float32)
+
+
+def _pool(encodings: list[Any], hidden: Any) -> Any:
+    """Unit-length mean of each text's word-piece states over its attention mask (the sentence embedding)."""
+    import numpy as np
+
+    mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+    weights = mask[..., None].astype(hidden.dtype)
+    pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+    return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
 
 
 _THREADS: list[int] = []  # set by one_thread_per_run(): a server that runs many requests in parallel

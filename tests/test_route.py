@@ -20,9 +20,39 @@ from assistant.route import overview_topic, question_kind
     ("Which paper explains adversarial examples through logit differences?", "answer"),
     ("How accurate is GPT-4 at decoding a cipher when the answer is likely versus unlikely?", "answer"),
     ("What is KOALA++?", "answer"),
+    # one finding of one work, though worded near a request or a comparison
+    ("Is there a paper that measures how often coins land on the side they started?", "answer"),
+    ("Any idea how much faster adaptive draft lengths make speculative decoding?", "answer"),
+    ("How can I merge fine-tuned copies by keeping only a sparse part of each weight difference?", "answer"),
 ])
 def test_question_kind_from_wording(question, kind):
     assert question_kind(question) == kind
+
+
+@pytest.mark.parametrize("question", [
+    "Got anything on curriculum learning?",
+    "Do you have any papers about model merging?",
+    "has anybody looked at jailbreaking web agents?",
+    "I need some reading on process reward models",
+    "papers about diffusion models?",
+    "point me to work on bandit regret",
+    "Hi, is there anything here about tool use?",
+    "What's out there on knowledge distillation for LLMs?",
+    "I'm searching for studies on exploration in RL",
+    "tool use by LLMs: what do you have?",
+])
+def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
+    assert question_kind(question) == "summary"
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("Anything in the library on curriculum learning?", "curriculum learning"),
+    ("I'm looking for work on exploration when training agents", "exploration when training agents"),
+    ("has anyone here looked at jailbreaking web agents?", "jailbreaking web agents"),
+    ("tool use by LLMs: what's in the collection?", "tool use by LLMs"),
+])
+def test_plain_chat_request_keeps_only_its_topic(question, topic):
+    assert overview_topic(question) == topic
 
 
 def test_overview_topic_drops_the_chat_preamble():
