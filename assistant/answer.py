@@ -197,7 +197,9 @@ class Assistant:
             yield Answer(answer=text, abstained=True, citations=[], sources=sources, status=status,
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
-        usable = [h for h, j in judged if j[0] != IRRELEVANT]  # an irrelevant source is never quoted or cited
+        # an irrelevant source is never quoted or cited; a loosely related one only as a comparison's second side
+        # (an answer quotes the relevant sources; the loose ones stay listed, marked, under the sources)
+        usable = [h for h, j in judged if j[0] == RELEVANT or (j[0] == LOOSE and kind == "compare")]
         window = context_window(self.settings, backend)
         packed = pack(question, usable, window, answer_tokens(self.settings, backend))
         t1 = time.perf_counter()

@@ -8,7 +8,7 @@ LogisticRegression is cross-validated by question groups on dev; the ``relevant`
 one whose out-of-fold false abstention on dev lookup and compare questions stays within
 ``--max-false-abstention`` (so answers to what the corpus lacks are as rare as that allows; overview and
 subfield questions are answered by the summary path, which keeps its own bar); ``loose`` sits just above
-the highest out-of-fold probability of any generic off-topic question's source. The model is refitted on
+the highest out-of-fold probability of any generic off-topic question's source below ``relevant``. The model is refitted on
 all of dev and written as JSON (coefficients, scaling, thresholds, figures) for the runtime, which needs no
 scikit-learn. With late-interaction features (``assistant.late_interaction``) the model is a cascade: the
 same regression without them is fitted too, and only sources whose cheap probability falls inside ``BAND``
@@ -120,9 +120,11 @@ def pick_threshold(rows: list[dict[str, Any]], probs: list[list[float]], max_fal
 
 
 def pick_loose(rows: list[dict[str, Any]], probs: list[list[float]], t_rel: float) -> float:
-    """Just above every generic off-topic source seen in CV: "closest papers" is never offered for a cooking question."""
+    """Just above every generic off-topic source seen in CV that the ``relevant`` bar turns away: "closest papers"
+    is never offered for a cooking question that would otherwise abstain. A generic question whose source clears
+    ``relevant`` is an error of that bar (counted in the figures), not a reason to switch the state off for all."""
     generic = [max(p, default=0.0) for r, p in zip(rows, probs) if r["abstain_kind"] == "generic"]
-    return min(t_rel, round(max(generic, default=0.0) + 0.02, 3))
+    return min(t_rel, round(max([g for g in generic if g < t_rel], default=0.0) + 0.02, 3))
 
 
 class Model:
