@@ -45,7 +45,7 @@ def merge(copies: list[RawPaper]) -> Paper:
         return next((getattr(c, attr) for c in copies if getattr(c, attr)), None)
 
     authors = next((c.authors for c in copies if c.authors), [])
-    return Paper(
+    return Paper.model_construct(  # the parsers' fields are already the right types: no validation pass
         title=best.title,
         abstract=best.abstract,
         authors=authors,

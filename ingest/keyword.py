@@ -21,6 +21,7 @@ TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 IDS_FILE = "chunk_ids.json"
 YEARS_FILE = "chunk_years.npy"
 TOKENS_FILE, OFFSETS_FILE, VOCAB_FILE = "chunk_tokens.npy", "chunk_token_offsets.npy", "vocab.json"
+TFS_FILE, LENGTHS_FILE = "chunk_token_counts.npy", "chunk_lengths.npy"  # per chunk: its distinct tokens' counts, its length
 NO_YEAR = 0
 
 
@@ -46,67 +47,81 @@ def tokenize(texts: list[str], vocab: dict[str, int]) -> list[np.ndarray]:
     return [remap[np.asarray(doc, dtype=np.int64)] for doc in fresh.ids]
 
 
-def bm25_matrix(tokens: np.ndarray, offsets: np.ndarray, n_vocab: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """bm25s' score matrix (CSC: data, indices, indptr) for documents given as one flat array of token ids
-    and their offsets, computed with array operations instead of bm25s' per-document Python loops (seconds
-    instead of tens of seconds at 100k chunks); the same numbers as ``bm25s.BM25().index`` (a test checks)."""
-    n_docs = len(offsets) - 1
-    lengths = np.diff(offsets)
-    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
-    key, tf = np.unique(tokens.astype(np.int64) * max(n_docs, 1) + doc, return_counts=True)  # by token, then doc
-    col, row = np.divmod(key, max(n_docs, 1))
-    df = np.bincount(col, minlength=n_vocab)
+def term_counts(flat: np.ndarray, lengths: np.ndarray, n_vocab: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Documents given as one flat array of token ids and their lengths, as each document's distinct token
+    ids (ascending), their counts, and the number of distinct tokens per document."""
+    doc = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    key, tf = np.unique(doc * max(n_vocab, 1) + flat.astype(np.int64), return_counts=True)
+    which, token = np.divmod(key, max(n_vocab, 1))
+    return token.astype(np.int32), tf.astype(np.int32), np.bincount(which, minlength=len(lengths))
+
+
+def bm25_matrix(tokens: np.ndarray, tfs: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
+                n_vocab: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """bm25s' score matrix (CSC: data, indices, indptr) from each document's distinct tokens and counts
+    (``tokens[offsets[d]:offsets[d + 1]]``) and its length, computed with array operations instead of
+    bm25s' per-document Python loops (about a second instead of ten at 100k chunks); the same numbers as
+    ``bm25s.BM25().index`` (a test checks)."""
+    import scipy.sparse as sp
+
+    n_docs = len(lengths)
+    row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
+    df = np.bincount(tokens, minlength=n_vocab)
     values, inverse = np.unique(df, return_inverse=True)  # idf as bm25s computes it (math.log), once per distinct df
     idf = np.array([math.log(1 + (n_docs - v + 0.5) / (v + 0.5)) if v else 0.0 for v in values.tolist()],
                    dtype=np.float32)[inverse]
-    avg = lengths.mean() if n_docs else 0.0
-    tf64 = tf.astype(np.float32).astype(np.float64)
-    tfc = tf64 / (K1 * ((1 - B) + B * lengths[row] / avg) + tf64)
-    data = (idf[col] * tfc).astype(np.float32)
-    indptr = np.zeros(n_vocab + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    return data, row.astype(np.int32), indptr
+    avg = lengths.mean() if n_docs else 1.0
+    tf = tfs.astype(np.float64)
+    data = (idf[tokens] * (tf / (K1 * ((1 - B) + B * lengths[row] / avg) + tf))).astype(np.float32)
+    csc = sp.csr_matrix((data, tokens, offsets), shape=(n_docs, n_vocab)).tocsc()  # rows ascending per column
+    return csc.data, csc.indices.astype(np.int32), csc.indptr.astype(np.int64)
 
 
 class KeywordWriter:
     """Builds a generation's keyword index a batch at a time: each batch of chunk texts is tokenised as it
-    is written (no list of every text is kept), an update first carries the unchanged chunks' stored
-    tokens over from the live index, and ``save`` computes the BM25 matrix from the token arrays."""
+    is written (no list of every text is kept) into per-chunk term counts, an update first carries the
+    unchanged chunks' stored counts over from the live index, and ``save`` computes the BM25 matrix."""
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
         self.ids: list[str] = []
         self.years: list[int] = []
-        self.parts: list[np.ndarray] = []  # token ids, flat, a part per carry or batch
-        self.lengths: list[np.ndarray] = []
+        self.parts: dict[str, list[np.ndarray]] = {"tokens": [], "tfs": [], "nnz": [], "lengths": []}
+
+    def _append(self, **arrays: np.ndarray) -> None:
+        for name, array in arrays.items():
+            self.parts[name].append(array)
 
     def carry(self, old: Path, keep: np.ndarray) -> None:
         """Take over the chunks of the index in ``old`` where ``keep`` (a flag per chunk) is True."""
         self.vocab = json.loads((old / VOCAB_FILE).read_text(encoding="utf-8"))
         ids, years = read_chunks(old)
-        offsets = np.load(old / OFFSETS_FILE)
-        flat = np.load(old / TOKENS_FILE, mmap_mode="r")
-        lengths = np.diff(offsets)
-        self.parts.append(np.asarray(flat)[np.repeat(keep, lengths)].astype(np.int32))
-        self.lengths.append(lengths[keep])
+        nnz = np.diff(np.load(old / OFFSETS_FILE))
+        picked = np.repeat(keep, nnz)
+        self._append(tokens=np.load(old / TOKENS_FILE)[picked], tfs=np.load(old / TFS_FILE)[picked], nnz=nnz[keep],
+                     lengths=np.load(old / LENGTHS_FILE)[keep])
         self.ids += [cid for cid, k in zip(ids, keep.tolist()) if k]
         self.years += np.asarray(years)[keep].tolist()
 
     def add(self, ids: list[str], years: list[int | None], texts: list[str]) -> None:
-        docs = tokenize(texts, self.vocab) if texts else []
         self.ids += ids
         self.years += [y or NO_YEAR for y in years]
-        if docs:
-            self.parts.append(np.concatenate(docs).astype(np.int32))
-            self.lengths.append(np.array([len(d) for d in docs], dtype=np.int64))
+        if not texts:
+            return
+        docs = tokenize(texts, self.vocab)
+        lengths = np.array([len(d) for d in docs], dtype=np.int64)
+        flat = np.concatenate(docs) if docs else np.zeros(0, dtype=np.int32)
+        tokens, tfs, nnz = term_counts(flat, lengths, len(self.vocab))
+        self._append(tokens=tokens, tfs=tfs, nnz=nnz, lengths=lengths)
 
     def save(self, folder: Path) -> None:
         import bm25s
 
-        tokens = np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=np.int32)
-        lengths = np.concatenate(self.lengths) if self.lengths else np.zeros(0, dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        data, indices, indptr = bm25_matrix(tokens, offsets, len(self.vocab))
+        kinds = {"tokens": np.int32, "tfs": np.int32, "nnz": np.int64, "lengths": np.int64}
+        tokens, tfs, nnz, lengths = (np.concatenate(self.parts[k]).astype(t) if self.parts[k] else np.zeros(0, dtype=t)
+                                     for k, t in kinds.items())
+        offsets = np.concatenate([[0], np.cumsum(nnz)]).astype(np.int64)
+        data, indices, indptr = bm25_matrix(tokens, tfs, offsets, lengths, len(self.vocab))
         model = bm25s.BM25(k1=K1, b=B)
         model.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": len(self.ids)}
         model.nonoccurrence_array = None  # set by bm25s.index for BM25L/BM25+ only
@@ -118,6 +133,8 @@ class KeywordWriter:
         np.save(folder / YEARS_FILE, np.array(self.years, dtype=np.int16))
         np.save(folder / OFFSETS_FILE, offsets)
         np.save(folder / TOKENS_FILE, tokens)
+        np.save(folder / TFS_FILE, tfs)
+        np.save(folder / LENGTHS_FILE, lengths)
 
 
 def build(folder: Path, ids: list[str], years: list[int | None], texts: list[str]) -> None:

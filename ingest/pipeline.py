@@ -172,7 +172,8 @@ def _collections(manifest: dict[str, Any]) -> list[str]:
 
 
 def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | None]:
-    """The manifest to build on and, when the index needs repair, what is wrong with it."""
+    """The manifest to build on and, when the index needs repair, what is wrong with it (the cheap check a
+    reader makes; ``_full_check`` adds SQLite's ``quick_check`` before a full build)."""
     data_dir = settings.index.data_dir
     try:
         old = store.read_manifest(data_dir)
@@ -180,7 +181,14 @@ def _live_manifest(settings: Settings) -> tuple[dict[str, Any] | None, str | Non
         return store.read_previous_manifest(data_dir), str(exc).split("; ")[0]
     if old is None or old.get("chroma_url") != settings.index.chroma_url:
         return old, None  # no index yet, or it moves to another Chroma store: an update, not a repair
-    return old, store.generation_problem(settings, old)
+    return old, store.generation_problem(settings, old, thorough=False)
+
+
+def _full_check(settings: Settings, old: dict[str, Any]) -> str | None:
+    """The thorough check of the live generation (``quick_check`` reads the whole Chroma database, seconds
+    at 100k papers): made before a full build, which costs minutes anyway; an update writes only a new delta
+    collection beside it (``papers doctor`` checks thoroughly too)."""
+    return store.generation_problem(settings, old, thorough=True)
 
 
 def _next_generation(data_dir: Path, old: dict[str, Any] | None) -> int:
@@ -256,11 +264,13 @@ def _ingest(settings: Settings, corpus_path: Path, table: sqlite3.Connection, st
             return IngestReport(status="unchanged", chunks=old["chunks"], embedded=0, reused=old["chunks"],
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
-        _set_aside_damaged_store(settings, checked=same_store and not damage)
-        client = store.chroma_client(settings, write=True)
         usable = old is not None and old.get("format") == store.FORMAT_VERSION
         changes = diff(table, data_dir / old["generation_dir"] / paper_table.FILE if usable and old else None, papers)
         in_place = bool(old) and same_store and not damage and _delta_fits(old, changes, emb, settings)
+        if old and same_store and not damage and not in_place:
+            damage = base["repaired"] = _full_check(settings, old)
+        _set_aside_damaged_store(settings, checked=same_store and not damage)
+        client = store.chroma_client(settings, write=True)
         live = frozenset(_collections(old)) if old and same_store else frozenset()
         store.remove_stale(settings, client, keep={old["generation"]} if old else set(), keep_collections=live)
         gen = _next_generation(data_dir, old)

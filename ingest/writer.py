@@ -215,8 +215,9 @@ def _write_chunks(settings: Settings, client: Any, collection: Any, previous: An
                 metadatas=[with_record(settings, store_metadata(n, p), p) for n, p in zip(batch, owners)],
             )
             words.add(batch_ids, [n.metadata.get("year") for n in batch], embed_texts)
-            for pid in {p.paper_id for p in owners} - {batch[-1].metadata["paper_id"]}:
-                current.pop(pid, None)  # done with (the last one may have chunks in the next batch)
+            last = current.pop(batch[-1].metadata["paper_id"])  # it may have chunks in the next batch
+            current.clear()  # the batch's papers are written
+            current[last.paper_id] = last
             done.chunks += len(batch)
             done.embedded += len(todo)
             done.dim = done.dim or matrix.shape[1]
