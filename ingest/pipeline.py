@@ -1,5 +1,8 @@
 """``papers ingest``: corpus -> records -> chunks -> vectors -> a new index generation, switched atomically.
 
+Streamed: records are parsed into the new generation's paper table as they come (``ingest.corpus``), and
+chunked, embedded and written from it a batch at a time (``ingest.writer``); nothing holds the corpus.
+
 Incremental by construction: chunk ids carry each paper's content hash. An update writes only the chunks
 of new and changed papers, into a small delta collection beside the live generation's base collection,
 which it never writes (``ingest.writer``, ``ingest.view``); once deltas and replaced chunks pass

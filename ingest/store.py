@@ -2,10 +2,11 @@
 
 Layout of the data dir::
 
-    manifest.json       the switch: which generation is live, which embedder built it
+    manifest.json       the switch: which generation is live, which embedder built it (a few hundred bytes)
     manifest.json.prev  the manifest before the last switch
     chroma/             embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
-    gen-<N>/            records.json (ingest report), papers.sqlite (the papers), bm25/ and reader.lock
+    gen-<N>/            records.json (ingest report), papers.sqlite (the papers and their content hashes),
+                        bm25/, vectors.f32 and reader.lock
 
 A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``: a new base, or a
 delta over the live base, see ``ingest.view``) and replaces
