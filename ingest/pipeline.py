@@ -229,7 +229,8 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
     corpus_path = Path(corpus_path or settings.ingest.corpus)
     data_dir = settings.index.data_dir
     store.ensure_writable(data_dir)
-    staged = data_dir / f".stage-{os.getpid()}.sqlite"  # the new generation's paper table, moved in when it is built
+    _remove_dead_stages(data_dir)
+    staged = data_dir / f".stage-{os.getpid()}.sqlite"  # the new generation's paper table, linked in when it is built
     try:
         table = paper_table.create(staged)
         try:
@@ -238,6 +239,20 @@ def run_ingest(settings: Settings, corpus_path: Path | None = None, progress: bo
             table.close()
     finally:
         staged.unlink(missing_ok=True)
+
+
+def _remove_dead_stages(data_dir: Path) -> None:
+    """Paper tables staged by ingests that were killed (their process is gone) are removed."""
+    for path in data_dir.glob(".stage-*.sqlite"):
+        pid = path.name[len(".stage-") : -len(".sqlite")]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # another user's live process
 
 
 def _ingest(settings: Settings, corpus_path: Path, table: sqlite3.Connection, staged: Path, progress: bool,
