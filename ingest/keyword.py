@@ -85,27 +85,28 @@ class KeywordWriter:
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
         self.ids: list[str] = []
-        self.years: list[int] = []
-        self.parts: dict[str, list[np.ndarray]] = {"tokens": [], "tfs": [], "nnz": [], "lengths": []}
+        self.parts: dict[str, list[np.ndarray]] = {"tokens": [], "tfs": [], "nnz": [], "lengths": [], "years": []}
 
     def _append(self, **arrays: np.ndarray) -> None:
         for name, array in arrays.items():
             self.parts[name].append(array)
 
-    def carry(self, old: Path, keep: np.ndarray) -> None:
-        """Take over the chunks of the index in ``old`` where ``keep`` (a flag per chunk) is True."""
+    def carry(self, old: Path, gone: set[str]) -> np.ndarray:
+        """Take over the chunks of the index in ``old`` except those of the papers in ``gone``; returns a flag
+        per old chunk, True where it was taken."""
         self.vocab = json.loads((old / VOCAB_FILE).read_text(encoding="utf-8"))
-        ids, years = read_chunks(old)
+        ids = json.loads((old / IDS_FILE).read_text(encoding="utf-8"))
+        keep = np.fromiter((cid[:16] not in gone for cid in ids), dtype=bool, count=len(ids))  # ids start with the paper's
         nnz = np.diff(np.load(old / OFFSETS_FILE))
         picked = np.repeat(keep, nnz)
         self._append(tokens=np.load(old / TOKENS_FILE)[picked], tfs=np.load(old / TFS_FILE)[picked], nnz=nnz[keep],
-                     lengths=np.load(old / LENGTHS_FILE)[keep])
+                     lengths=np.load(old / LENGTHS_FILE)[keep], years=np.load(old / YEARS_FILE)[keep])
         self.ids += [cid for cid, k in zip(ids, keep.tolist()) if k]
-        self.years += np.asarray(years)[keep].tolist()
+        return keep
 
     def add(self, ids: list[str], years: list[int | None], texts: list[str]) -> None:
         self.ids += ids
-        self.years += [y or NO_YEAR for y in years]
+        self._append(years=np.array([y or NO_YEAR for y in years], dtype=np.int16))
         if not texts:
             return
         docs = tokenize(texts, self.vocab)
@@ -117,8 +118,8 @@ class KeywordWriter:
     def save(self, folder: Path) -> None:
         import bm25s
 
-        kinds = {"tokens": np.int32, "tfs": np.int32, "nnz": np.int64, "lengths": np.int64}
-        tokens, tfs, nnz, lengths = (np.concatenate(self.parts[k]).astype(t) if self.parts[k] else np.zeros(0, dtype=t)
+        kinds = {"tokens": np.int32, "tfs": np.int32, "nnz": np.int64, "lengths": np.int64, "years": np.int16}
+        tokens, tfs, nnz, lengths, years = (np.concatenate(self.parts[k]).astype(t) if self.parts[k] else np.zeros(0, dtype=t)
                                      for k, t in kinds.items())
         offsets = np.concatenate([[0], np.cumsum(nnz)]).astype(np.int64)
         data, indices, indptr = bm25_matrix(tokens, tfs, offsets, lengths, len(self.vocab))
@@ -130,7 +131,7 @@ class KeywordWriter:
         model.save(str(folder))
         (folder / IDS_FILE).write_text(json.dumps(self.ids), encoding="utf-8")
         (folder / VOCAB_FILE).write_text(json.dumps(self.vocab), encoding="utf-8")
-        np.save(folder / YEARS_FILE, np.array(self.years, dtype=np.int16))
+        np.save(folder / YEARS_FILE, years)
         np.save(folder / OFFSETS_FILE, offsets)
         np.save(folder / TOKENS_FILE, tokens)
         np.save(folder / TFS_FILE, tfs)
@@ -142,11 +143,6 @@ def build(folder: Path, ids: list[str], years: list[int | None], texts: list[str
     writer = KeywordWriter()
     writer.add(ids, years, texts)
     writer.save(folder)
-
-
-def read_chunks(folder: Path) -> tuple[list[str], list[int]]:
-    """The chunk ids and years an index was built over, in index order (an update carries them over)."""
-    return json.loads((folder / IDS_FILE).read_text(encoding="utf-8")), np.load(folder / YEARS_FILE).tolist()
 
 
 class KeywordIndex:

@@ -160,11 +160,8 @@ def _carry_over(settings: Settings, client: Any, old: dict[str, Any], gone: set[
     """Carry the chunks of the papers not in ``gone`` (changed or removed) over from the live generation:
     their keyword entries (tokens included) and the chunks of its delta into the new delta; the base is
     shared as it is."""
-    old_dir = keyword_dir(settings.index.data_dir / old["generation_dir"])
-    old_ids, _ = keyword.read_chunks(old_dir)
-    keep = np.fromiter((cid[:16] not in gone for cid in old_ids), dtype=bool, count=len(old_ids))
+    keep = words.carry(keyword_dir(settings.index.data_dir / old["generation_dir"]), gone)
     done.carried = np.flatnonzero(keep).tolist()
-    words.carry(old_dir, keep)
     ids = words.ids
     moved = 0
     if old.get("delta"):  # the live delta's chunks move to the new delta
