@@ -31,6 +31,7 @@ def _stemmer():
     return Stemmer.Stemmer("english")
 
 
+STEP = 1 << 20  # matrix entries scored per step
 K1, B = 1.5, 0.75  # bm25s' defaults (method "lucene"), which the retrieval settings were calibrated on
 
 
@@ -65,16 +66,19 @@ def bm25_matrix(tokens: np.ndarray, tfs: np.ndarray, offsets: np.ndarray, length
     import scipy.sparse as sp
 
     n_docs = len(lengths)
-    row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(offsets))
     df = np.bincount(tokens, minlength=n_vocab)
     values, inverse = np.unique(df, return_inverse=True)  # idf as bm25s computes it (math.log), once per distinct df
     idf = np.array([math.log(1 + (n_docs - v + 0.5) / (v + 0.5)) if v else 0.0 for v in values.tolist()],
                    dtype=np.float32)[inverse]
-    avg = lengths.mean() if n_docs else 1.0
-    tf = tfs.astype(np.float64)
-    data = (idf[tokens] * (tf / (K1 * ((1 - B) + B * lengths[row] / avg) + tf))).astype(np.float32)
+    norm = K1 * ((1 - B) + B * lengths / (lengths.mean() if n_docs else 1.0))  # per document, as bm25s has it
+    data = np.empty(len(tokens), dtype=np.float32)
+    for start in range(0, len(tokens), STEP):  # a slice at a time: temporaries stay small as the corpus grows
+        at = np.arange(start, min(start + STEP, len(tokens)))
+        row = np.searchsorted(offsets, at, side="right") - 1
+        tf = tfs[at].astype(np.float64)
+        data[at] = idf[tokens[at]] * (tf / (norm[row] + tf))
     csc = sp.csr_matrix((data, tokens, offsets), shape=(n_docs, n_vocab)).tocsc()  # rows ascending per column
-    return csc.data, csc.indices.astype(np.int32), csc.indptr.astype(np.int64)
+    return csc.data, csc.indices.astype(np.int32, copy=False), csc.indptr.astype(np.int64, copy=False)
 
 
 class KeywordWriter:
@@ -119,8 +123,8 @@ class KeywordWriter:
         import bm25s
 
         kinds = {"tokens": np.int32, "tfs": np.int32, "nnz": np.int64, "lengths": np.int64, "years": np.int16}
-        tokens, tfs, nnz, lengths, years = (np.concatenate(self.parts[k]).astype(t) if self.parts[k] else np.zeros(0, dtype=t)
-                                     for k, t in kinds.items())
+        tokens, tfs, nnz, lengths, years = (np.concatenate(self.parts.pop(k)).astype(t, copy=False) if self.parts[k]
+                                            else np.zeros(0, dtype=t) for k, t in kinds.items())
         offsets = np.concatenate([[0], np.cumsum(nnz)]).astype(np.int64)
         data, indices, indptr = bm25_matrix(tokens, tfs, offsets, lengths, len(self.vocab))
         model = bm25s.BM25(k1=K1, b=B)
