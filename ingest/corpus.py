@@ -1,15 +1,27 @@
-"""From raw records to the final paper list: drop non-papers, merge duplicates."""
+"""From raw records to the final papers: drop non-papers, merge duplicates, streamed into a paper table.
+
+Records go into the generation's paper table (``ingest.paper_table``) as they are parsed, a row per paper,
+so no list of the corpus is ever built: in memory are only the ids of the papers seen so far (16
+characters each) and the record ids of the file being read (for "a later record with the same id
+replaces the earlier one"). A paper found again (same normalised title, in any file) is merged into its row
+when it comes: its copies are kept raw in the ``copies`` table and the row is their merge.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest import paper_table
 from ingest.filters import non_paper_reason
-from ingest.load import corpus_files, load_corpus
 from ingest.parse import RawPaper
-from ingest.records import Dropped, Duplicate, Paper, Skipped, title_key
+from ingest.records import Dropped, Duplicate, Paper, Skipped, Source, title_key
+
+FLUSH_ROWS = 2000  # new rows written to the table per insert
 
 
 @dataclass
@@ -33,7 +45,7 @@ def merge(copies: list[RawPaper]) -> Paper:
         return next((getattr(c, attr) for c in copies if getattr(c, attr)), None)
 
     authors = next((c.authors for c in copies if c.authors), [])
-    return Paper(
+    return Paper.model_construct(  # the parsers' fields are already the right types: no validation pass
         title=best.title,
         abstract=best.abstract,
         authors=authors,
@@ -46,20 +58,165 @@ def merge(copies: list[RawPaper]) -> Paper:
     )
 
 
-def build_corpus(path: Path, progress: bool = True, categories: frozenset[str] = frozenset()) -> Corpus:
-    files = corpus_files(path)
-    counts: Counter[str] = Counter()
-    raw, skipped = load_corpus(files, path, progress=progress, categories=categories, counts=counts)
-    dropped: list[Dropped] = []
-    groups: dict[str, list[RawPaper]] = {}
-    for paper in raw:
-        reason = non_paper_reason(paper.title, paper.abstract)
+def paper_id(title: str) -> str:
+    """``Paper.paper_id`` from a title, without building the record."""
+    return hashlib.sha256(title_key(title).encode()).hexdigest()[:16]
+
+
+def _raw_json(raw: RawPaper) -> str:
+    return json.dumps({"title": raw.title, "abstract": raw.abstract, "authors": raw.authors, "author_count": raw.author_count,
+                       "date": raw.date, "year": raw.year, "organization": raw.organization, "url": raw.url,
+                       "file": raw.source.file, "line": raw.source.line})
+
+
+def _raw(text: str) -> RawPaper:
+    d = json.loads(text)
+    return RawPaper(title=d["title"], source=Source(file=d["file"], line=d["line"]), abstract_parts=[d["abstract"]],
+                    authors=d["authors"], author_count=d["author_count"], date=d["date"], year=d["year"],
+                    organization=d["organization"], url=d["url"])
+
+
+def _row_copy(record: str, raw_count: int | None) -> RawPaper:
+    """The one copy a paper's row was made of (a row of a single copy keeps that copy's own author count)."""
+    p = Paper.model_validate_json(record)
+    return RawPaper(title=p.title, source=p.sources[0], abstract_parts=[p.abstract], authors=p.authors,
+                    author_count=raw_count, date=p.date, year=p.year, organization=p.organization, url=p.url)
+
+
+class Stage:
+    """Gathers the papers of one read of the corpus into a paper table (``con``, from ``paper_table.create``)."""
+
+    def __init__(self, con: sqlite3.Connection) -> None:
+        self.con = con
+        self.seen: set[str] = set()  # paper ids with a row
+        self.pending: list[tuple[int, str, Paper, int | None]] = []  # new rows not yet written
+        self.dirty: set[str] = set()  # papers whose author and source rows are rewritten at the end
+        self.file_ids: dict[str, tuple[str, str, int]] = {}  # the current file's record ids -> (paper id, file, line)
+        self.next_n = 0
+        self.dropped: list[Dropped] = []
+        self.skipped: list[Skipped] = []
+        self.counts: Counter[str] = Counter()
+
+    def begin_file(self) -> None:
+        self.file_ids = {}
+
+    def add(self, raw: RawPaper, record_id: object = None) -> None:
+        """One parsed record: dropped when it is not a paper, else a new row or merged into its paper's row."""
+        reason = non_paper_reason(raw.title, raw.abstract)
         if reason:
-            dropped.append(Dropped(title=paper.title, source=paper.source, reason=reason))
-            continue
-        groups.setdefault(title_key(paper.title), []).append(paper)
-    papers = [merge(copies) for copies in groups.values()]
-    duplicates = [Duplicate(title=c[0].title, sources=[p.source for p in c]) for c in groups.values() if len(c) > 1]
+            self.dropped.append(Dropped(title=raw.title, source=raw.source, reason=reason))
+            return
+        rid = str(record_id) if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) else None
+        at = None
+        if rid is not None and rid in self.file_ids:  # an arXiv dump's later version of a record
+            at = self._remove(*self.file_ids[rid])
+            self.counts["replaced"] += 1
+        pid = paper_id(raw.title)
+        if rid is not None:
+            self.file_ids[rid] = (pid, raw.source.file, raw.source.line)
+        if pid in self.seen:
+            self._flush()
+            self._merge(pid, raw)
+            return
+        self.seen.add(pid)
+        if at is None:
+            at, self.next_n = self.next_n, self.next_n + 1
+        self.pending.append((at, pid, merge([raw]), raw.author_count))
+        if len(self.pending) >= FLUSH_ROWS:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        rows, authors, sources = [], [], []
+        for n, pid, paper, raw_count in self.pending:
+            rows.append((n, pid, paper.content_hash(), raw_count, paper.model_dump_json()))
+            a, s = paper_table.index_rows(paper, pid)
+            authors += a
+            sources += s
+        self.con.executemany("INSERT INTO papers VALUES (?, ?, ?, ?, ?)", rows)
+        self.con.executemany("INSERT INTO authors VALUES (?, ?, ?)", authors)
+        self.con.executemany("INSERT INTO sources VALUES (?, ?)", sources)
+        self.pending = []
+
+    def _copies(self, pid: str) -> list[RawPaper]:
+        return [_raw(r) for (r,) in self.con.execute("SELECT raw FROM copies WHERE pid = ? ORDER BY n", (pid,))]
+
+    def _merge(self, pid: str, raw: RawPaper) -> None:
+        copies = self._copies(pid)
+        if not copies:  # the second copy: the row's own copy becomes the first
+            record, raw_count = self.con.execute("SELECT record, raw_count FROM papers WHERE pid = ?", (pid,)).fetchone()
+            copies = [_row_copy(record, raw_count)]
+            self._keep_copy(pid, 0, copies[0])
+        self._keep_copy(pid, len(copies), raw)
+        self._rewrite(pid, [*copies, raw])
+
+    def _keep_copy(self, pid: str, n: int, raw: RawPaper) -> None:
+        self.con.execute("INSERT INTO copies VALUES (?, ?, ?, ?, ?)", (pid, n, raw.source.file, raw.source.line, _raw_json(raw)))
+
+    def _rewrite(self, pid: str, copies: list[RawPaper]) -> None:
+        paper = merge(copies)
+        self.con.execute("UPDATE papers SET chash = ?, record = ? WHERE pid = ?",
+                         (paper.content_hash(), paper.model_dump_json(), pid))
+        self.dirty.add(pid)
+
+    def _remove(self, pid: str, file: str, line: int) -> int | None:
+        """Take out the copy of ``pid`` at ``file``:``line``; the row's position when the whole row goes."""
+        self._flush()
+        copies = self._copies(pid)
+        if copies:  # one copy of a merged paper: the others stay merged
+            self.con.execute("DELETE FROM copies WHERE pid = ? AND file = ? AND line = ?", (pid, file, line))
+            self._rewrite(pid, [c for c in copies if not (c.source.file == file and c.source.line == line)])
+            return None
+        (n,) = self.con.execute("SELECT n FROM papers WHERE pid = ?", (pid,)).fetchone()
+        self.con.execute("DELETE FROM papers WHERE pid = ?", (pid,))
+        self.seen.discard(pid)
+        self.dirty.add(pid)
+        return n
+
+    def finish(self) -> list[Duplicate]:
+        """Write what is pending, index the table; returns the papers found more than once."""
+        self._flush()
+        if self.dirty:
+            gone = json.dumps(sorted(self.dirty))
+            for table in ("authors", "sources"):
+                self.con.execute(f"DELETE FROM {table} WHERE pid IN (SELECT value FROM json_each(?))", (gone,))
+            for pid, record in self.con.execute("SELECT pid, record FROM papers WHERE pid IN (SELECT value FROM json_each(?))",
+                                                (gone,)).fetchall():
+                authors, sources = paper_table.index_rows(Paper.model_validate_json(record), pid)
+                self.con.executemany("INSERT INTO authors VALUES (?, ?, ?)", authors)
+                self.con.executemany("INSERT INTO sources VALUES (?, ?)", sources)
+        duplicates = []
+        for (pid,) in self.con.execute("SELECT c.pid FROM copies c JOIN papers p USING (pid) GROUP BY c.pid "
+                                       "HAVING count(*) > 1 ORDER BY min(p.n)").fetchall():
+            copies = self._copies(pid)
+            duplicates.append(Duplicate(title=copies[0].title, sources=[c.source for c in copies]))
+        paper_table.finish(self.con)
+        return duplicates
+
+
+def stage_corpus(path: Path, con: sqlite3.Connection, progress: bool = True,
+                 categories: frozenset[str] = frozenset()) -> Corpus:
+    """Read the corpus at ``path`` into the paper table ``con``; the returned Corpus lists what was left
+    out, with ``papers`` empty (they are in the table)."""
+    from ingest.load import corpus_files, stream_corpus
+
+    files = corpus_files(path)
+    stage = Stage(con)
+    stream_corpus(files, path, stage, progress=progress, categories=categories)
+    duplicates = stage.finish()
     names = [f.name if path.is_file() else str(f.relative_to(path)) for f in files]
-    return Corpus(papers=papers, dropped=dropped, skipped=skipped, duplicates=duplicates, files=names,
-                  filtered=counts["filtered"], replaced=counts["replaced"])
+    return Corpus(papers=[], dropped=stage.dropped, skipped=stage.skipped, duplicates=duplicates, files=names,
+                  filtered=stage.counts["filtered"], replaced=stage.counts["replaced"])
+
+
+def build_corpus(path: Path, progress: bool = True, categories: frozenset[str] = frozenset()) -> Corpus:
+    """The whole corpus as Python objects (for small corpora: tests, benchmarks' sentence pools)."""
+    con = sqlite3.connect(":memory:")
+    try:
+        paper_table.init(con)
+        corpus = stage_corpus(path, con, progress=progress, categories=categories)
+        corpus.papers = [Paper.model_validate_json(r) for (r,) in con.execute("SELECT record FROM papers ORDER BY n")]
+        return corpus
+    finally:
+        con.close()

@@ -2,15 +2,14 @@
 
 The arXiv snapshot (JSON lines with ``id``, ``title``, ``abstract``, ``authors`` as one string,
 ``update_date``, ``categories``) is read by the JSONL parser as-is; this module adds what is specific to
-it: the abstract-page link built from the id, the category filter, and "a later line with the same id
-replaces the earlier one". BibTeX files (Zotero and other reference managers) are parsed with
+it: the abstract-page link built from the id and the category filter ("a later line with the same id
+replaces the earlier one" is ``ingest.corpus.Stage``'s). BibTeX files (Zotero and other reference managers) are parsed with
 bibtexparser; entries without an abstract are skipped and listed.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from ingest.parse import RawPaper, parse_date
 from ingest.records import Skipped, Source
@@ -32,23 +31,6 @@ def wanted_category(obj: dict, categories: frozenset[str]) -> bool:
     if not categories or not isinstance(have, str) or not have.strip():
         return True
     return bool(categories & set(have.split()))
-
-
-class LaterWins:
-    """Keeps the last record of each id in one file, counting the replaced ones."""
-
-    def __init__(self, counts: Counter[str]) -> None:
-        self.counts = counts
-        self.at: dict[str, int] = {}
-
-    def add(self, papers: list[RawPaper], record_id: object, paper: RawPaper) -> None:
-        if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) and str(record_id) in self.at:
-            papers[self.at[str(record_id)]] = paper
-            self.counts["replaced"] += 1
-            return
-        if isinstance(record_id, (str, int)) and not isinstance(record_id, bool):
-            self.at[str(record_id)] = len(papers)
-        papers.append(paper)
 
 
 def _bib_text(value: str) -> str:

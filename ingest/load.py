@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from tqdm import tqdm
 
 from common.errors import PapersError
-from ingest.formats import LaterWins, arxiv_url, parse_bibtex, wanted_category
+from ingest.formats import arxiv_url, parse_bibtex, wanted_category
 from ingest.parse import RawPaper, parse_date, parse_text
 from ingest.records import Skipped, Source
 from ingest.repair import clean_text
@@ -35,18 +36,36 @@ def corpus_files(path: Path) -> list[Path]:
 
 def read_text(path: Path) -> str:
     """Read a file as UTF-8, refusing binary files and other encodings with a one-line reason."""
+    check_text(path)
+    return path.read_bytes().decode("utf-8-sig")
+
+
+BLOCK = 1 << 20
+
+
+def check_text(path: Path) -> None:
+    """Refuse a file that cannot be read, is binary or is not UTF-8, with a one-line reason (read a block at a
+    time: a large file is never held whole)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            while block := fh.read(BLOCK):
+                if offset == 0 and b"\x00" in block[:8192]:
+                    raise PapersError(f"cannot read {path}: it is a binary file, not text (remove it from the corpus folder)")
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    at = max(exc.start, 0)
+                    raise PapersError(f"cannot read {path}: not UTF-8 (byte 0x{block[at]:02x} at offset {offset + at}); "
+                                      "convert it to UTF-8") from None
+                offset += len(block)
+            decoder.decode(b"", final=True)
     except OSError as exc:
         raise PapersError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if b"\x00" in data[:8192]:
-        raise PapersError(f"cannot read {path}: it is a binary file, not text (remove it from the corpus folder)")
-    try:
-        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise PapersError(
-            f"cannot read {path}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); convert it to UTF-8"
-        ) from None
+        raise PapersError(f"cannot read {path}: not UTF-8 (incomplete character at offset {offset - 1 + exc.start}); "
+                          "convert it to UTF-8") from None
 
 
 _KIND = {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list", dict: "an object",
@@ -123,36 +142,30 @@ def parse_record(obj: object, source: Source) -> RawPaper | Skipped:
     return paper
 
 
-def parse_jsonl(text: str, file: str, categories: frozenset[str] = frozenset(),
-                counts: Counter[str] | None = None) -> tuple[list[RawPaper], list[Skipped]]:
-    """Records of ``{"title", "abstract", "authors"?, "date"?, "url"?}`` (or arXiv snapshot lines: ``id``,
-    ``update_date``, ``categories``); bad lines are skipped with a reason. Lines outside ``categories`` are
-    left out and a later line with an earlier line's ``id`` replaces it, both counted in ``counts``."""
-    papers: list[RawPaper] = []
-    skipped: list[Skipped] = []
-    counts = Counter() if counts is None else counts
-    later = LaterWins(counts)
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        source = Source(file=file, line=lineno)
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            skipped.append(Skipped(source=source, reason=f"invalid JSON ({exc.msg})"))
-            continue
-        except RecursionError:
-            skipped.append(Skipped(source=source, reason="JSON nested too deeply"))
-            continue
-        if isinstance(obj, dict) and not wanted_category(obj, categories):
-            counts["filtered"] += 1
-            continue
-        got = parse_record(obj, source)
-        if isinstance(got, Skipped):
-            skipped.append(got)
-        else:
-            later.add(papers, obj.get("id"), got)
-    return papers, skipped
+def parse_line(line: str, source: Source, categories: frozenset[str], counts: Counter[str]) -> tuple[object, RawPaper] | Skipped | None:
+    """One JSONL line: (its record ``id``, the paper), a Skipped with the reason, or None for a blank line or
+    one outside ``categories`` (counted in ``counts["filtered"]``)."""
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Skipped(source=source, reason=f"invalid JSON ({exc.msg})")
+    except RecursionError:
+        return Skipped(source=source, reason="JSON nested too deeply")
+    if isinstance(obj, dict) and not wanted_category(obj, categories):
+        counts["filtered"] += 1
+        return None
+    got = parse_record(obj, source)
+    return got if isinstance(got, Skipped) else (obj.get("id"), got)
+
+
+def jsonl_lines(path: Path) -> Iterator[str]:
+    """The lines of a JSONL file, read a block at a time; the file is checked whole first (binary, not UTF-8:
+    a PapersError naming the problem), so a bad file adds no record."""
+    check_text(path)
+    with path.open(encoding="utf-8-sig", newline=None) as fh:
+        yield from fh
 
 
 def _leading_year(date: str) -> int | None:
@@ -160,24 +173,29 @@ def _leading_year(date: str) -> int | None:
     return int(head) if head.isdigit() and 1900 <= int(head) <= 2100 else None
 
 
-def load_corpus(files: Iterable[Path], root: Path, progress: bool = True, categories: frozenset[str] = frozenset(),
-                counts: Counter[str] | None = None) -> tuple[list[RawPaper], list[Skipped]]:
-    """Parse every file; source names are relative to the corpus root so moving the folder changes nothing."""
+def stream_corpus(files: Iterable[Path], root: Path, stage: Any, progress: bool = True,
+                  categories: frozenset[str] = frozenset()) -> None:
+    """Parse every file into ``stage`` (``ingest.corpus.Stage``), a record at a time; source names are
+    relative to the corpus root so moving the folder changes nothing."""
     files = list(files)
-    papers: list[RawPaper] = []
-    skipped: list[Skipped] = []
     for path in tqdm(files, desc="Parsing", unit="file", disable=not progress):
         name = path.name if root.is_file() else str(path.relative_to(root))
+        stage.begin_file()
+        suffix = path.suffix.lower()
         try:
+            if suffix in (".jsonl", ".json"):  # JSON lines (the arXiv snapshot is downloaded as .json)
+                for lineno, line in enumerate(jsonl_lines(path), start=1):
+                    got = parse_line(line, Source(file=name, line=lineno), categories, stage.counts)
+                    if isinstance(got, Skipped):
+                        stage.skipped.append(got)
+                    elif got is not None:
+                        stage.add(got[1], got[0])
+                continue
             text = read_text(path)
         except PapersError as exc:  # one unreadable file is a skipped record, not a failed ingest
-            skipped.append(Skipped(source=Source(file=name, line=0), reason=str(exc).split(": ", 1)[-1]))
+            stage.skipped.append(Skipped(source=Source(file=name, line=0), reason=str(exc).split(": ", 1)[-1]))
             continue
-        suffix = path.suffix.lower()
-        if suffix in (".jsonl", ".json"):
-            found, bad = parse_jsonl(text, name, categories, counts)
-        else:
-            found, bad = (parse_bibtex if suffix == ".bib" else parse_text)(text, name)
-        papers.extend(found)
-        skipped.extend(bad)
-    return papers, skipped
+        found, bad = (parse_bibtex if suffix == ".bib" else parse_text)(text, name)
+        for paper in found:
+            stage.add(paper)
+        stage.skipped.extend(bad)

@@ -1,7 +1,7 @@
 """A generation's paper records in SQLite (``papers.sqlite``), read on demand.
 
 Readers used to hold every record as a Python object; at 100k papers that cost seconds and gigabytes.
-The table is written once per generation and never changed (opened ``immutable`` by readers, so a
+The table is written once per generation (while the corpus is parsed, see ``ingest.corpus``) and never changed (opened ``immutable`` by readers, so a
 read-only index needs no lock or journal), with an index of casefolded author names for author
 questions and filters, and one of source files for the source filter.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sqlite3
 import threading
 from collections.abc import Mapping
@@ -24,7 +23,10 @@ from ingest.records import Paper
 
 FILE = "papers.sqlite"
 _SCHEMA = """
-CREATE TABLE papers (pid TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE papers (n INTEGER PRIMARY KEY, pid TEXT NOT NULL UNIQUE, chash TEXT NOT NULL, raw_count INTEGER,
+                     record TEXT NOT NULL);
+CREATE TABLE copies (pid TEXT NOT NULL, n INTEGER NOT NULL, file TEXT NOT NULL, line INTEGER NOT NULL, raw TEXT NOT NULL);
+CREATE INDEX copies_pid ON copies(pid);
 CREATE TABLE authors (name TEXT NOT NULL, words INTEGER NOT NULL, pid TEXT NOT NULL);
 CREATE TABLE sources (file TEXT NOT NULL, pid TEXT NOT NULL);
 """
@@ -34,29 +36,44 @@ CREATE INDEX sources_file ON sources(file);
 """
 
 
-def write(path: Path, papers: Iterable[Paper], base: Path | None = None, drop: Iterable[str] = ()) -> None:
-    """Write the table for ``papers`` (a new file; the caller switches generations atomically). With
-    ``base`` (the live generation's table), start from a copy of it without the papers in ``drop``: an
-    update writes only what changed."""
+def create(path: Path) -> sqlite3.Connection:
+    """A new, empty table at ``path`` (a private file until the caller switches generations atomically).
+    ``papers`` holds each paper's record and content hash in corpus order (``n``); ``copies`` the raw copies
+    of papers found more than once (``ingest.corpus`` merges them); ``authors`` and ``sources`` index them."""
     path.unlink(missing_ok=True)
-    if base is not None:
-        shutil.copyfile(base, path)
     con = sqlite3.connect(path)
+    con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;")
+    init(con)
+    return con
+
+
+def init(con: sqlite3.Connection) -> None:
+    con.executescript(_SCHEMA)
+
+
+def index_rows(paper: Paper, pid: str) -> tuple[set[tuple[str, int, str]], set[tuple[str, str]]]:
+    """The ``authors`` and ``sources`` rows of one paper."""
+    return ({(a.casefold(), len(a.split()), pid) for a in paper.authors}, {(s.file, pid) for s in paper.sources})
+
+
+def finish(con: sqlite3.Connection) -> None:
+    con.executescript(_INDEXES)
+    con.commit()
+
+
+def write(path: Path, papers: Iterable[Paper]) -> None:
+    """Write the table for ``papers`` (records taken as they are: no merging)."""
+    con = create(path)
     try:
-        con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;" + ("" if base else _SCHEMA))
         with con:
-            gone = json.dumps(sorted(drop))
-            for table in ("papers", "authors", "sources") if base else ():  # one pass over each table
-                con.execute(f"DELETE FROM {table} WHERE pid IN (SELECT value FROM json_each(?))", (gone,))
             for paper in papers:
                 pid = paper.paper_id
-                con.execute("INSERT INTO papers VALUES (?, ?)", (pid, paper.model_dump_json()))
-                con.executemany("INSERT INTO authors VALUES (?, ?, ?)",
-                                {(a.casefold(), len(a.split()), pid) for a in paper.authors})
-                con.executemany("INSERT INTO sources VALUES (?, ?)", {(s.file, pid) for s in paper.sources})
-        if base is None:
-            con.executescript(_INDEXES)
-        con.commit()
+                con.execute("INSERT INTO papers (pid, chash, record) VALUES (?, ?, ?)",
+                            (pid, paper.content_hash(), paper.model_dump_json()))
+                authors, sources = index_rows(paper, pid)
+                con.executemany("INSERT INTO authors VALUES (?, ?, ?)", authors)
+                con.executemany("INSERT INTO sources VALUES (?, ?)", sources)
+        finish(con)
     finally:
         con.close()
 
@@ -70,6 +87,7 @@ class PaperTable(Mapping[str, Paper]):
         self._lock = threading.Lock()
         self._len: int | None = None
         self._get = lru_cache(maxsize=4096)(self._load)
+        self._hash = lru_cache(maxsize=1 << 16)(self._hash_of)
 
     def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -94,12 +112,20 @@ class PaperTable(Mapping[str, Paper]):
         return self._len
 
     def __iter__(self) -> Iterator[str]:
-        return iter([pid for (pid,) in self._rows("SELECT pid FROM papers")])
+        return iter([pid for (pid,) in self._rows("SELECT pid FROM papers ORDER BY n")])
+
+    def content_hash(self, pid: str) -> str | None:
+        """The content hash of a paper of this generation (chunks of other hashes are stale), None if absent."""
+        return self._hash(pid)
+
+    def _hash_of(self, pid: str) -> str | None:
+        rows = self._rows("SELECT chash FROM papers WHERE pid = ?", (pid,))
+        return rows[0][0] if rows else None
 
     def _stream(self) -> Iterator[tuple[str, Paper]]:
         con = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True)  # its own cursor: no lock held
         try:
-            for pid, record in con.execute("SELECT pid, record FROM papers"):
+            for pid, record in con.execute("SELECT pid, record FROM papers ORDER BY n"):
                 yield pid, Paper.model_validate_json(record)
         finally:
             con.close()

@@ -2,10 +2,11 @@
 
 Layout of the data dir::
 
-    manifest.json       the switch: which generation is live, which embedder built it
+    manifest.json       the switch: which generation is live, which embedder built it (a few hundred bytes)
     manifest.json.prev  the manifest before the last switch
     chroma/             embedded Chroma (absent when PAPERS_CHROMA_URL points at a server)
-    gen-<N>/            records.json (ingest report), papers.sqlite (the papers), bm25/ and reader.lock
+    gen-<N>/            records.json (ingest report), papers.sqlite (the papers and their content hashes),
+                        bm25/, vectors.f32 and reader.lock
 
 A new ingest builds generation N+1 beside the live one (collection ``<prefix>_g<N+1>``: a new base, or a
 delta over the live base, see ``ingest.view``) and replaces
@@ -34,7 +35,8 @@ from ingest.view import GenerationView
 
 MANIFEST = "manifest.json"
 PREVIOUS = "manifest.json.prev"
-FORMAT_VERSION = 2  # 2: keyword index without its corpus, list metadata for filters, in-place updates
+FORMAT_VERSION = 3  # 2: keyword index without its corpus, list metadata for filters, in-place updates;
+# 3: each paper's content hash in papers.sqlite instead of the manifest
 
 
 def chroma_client(settings: Settings, write: bool = False) -> Any:
@@ -73,7 +75,7 @@ class DamagedIndex(PapersError):
 FIX = "run `papers ingest` to rebuild it (`papers doctor` shows what is wrong)"
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
     "generation": int, "collection": str, "generation_dir": str, "embedder": str, "chunks": int,
-    "fingerprint": str, "papers_by_id": dict, "chunk_size": int, "built_at": str,
+    "fingerprint": str, "chunk_size": int, "built_at": str,
 }
 
 
@@ -124,8 +126,7 @@ _stamps: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}  # manifest
 
 def manifest_stamp(data_dir: Path) -> dict[str, Any] | None:
     """The live manifest's generation, build time and Chroma server URL, for checks made on every request;
-    the file (megabytes of paper hashes at 100k papers) is parsed again only when its stat changes (a switch
-    replaces it). None when there is no index yet; DamagedIndex as ``read_manifest``."""
+    the file is parsed again only when its stat changes (a switch replaces it). None when there is no index yet; DamagedIndex as ``read_manifest``."""
     path = data_dir / MANIFEST
     try:
         st = path.stat()
@@ -329,7 +330,8 @@ def _open_generation(settings: Settings, manifest: dict[str, Any]) -> OpenIndex:
                 raise DamagedIndex(
                     f"the Chroma collection {name!r} at {where} cannot be opened ({type(exc).__name__}); {FIX}"
                 ) from None
-        collection = GenerationView(collections, manifest["papers_by_id"], manifest.get("stale_chunks", 0))
+        hash_of = paper_table.PaperTable(gen_dir / paper_table.FILE).content_hash if manifest.get("delta") else None
+        collection = GenerationView(collections, hash_of, manifest.get("stale_chunks", 0))
     except BaseException:
         held.close()
         raise

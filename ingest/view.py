@@ -9,7 +9,7 @@ manifest; queries look deeper when the base holds such stale chunks and return t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -19,9 +19,9 @@ _KEYS = ("ids", "embeddings", "metadatas", "documents", "distances")
 class GenerationView:
     """``get``, ``query`` and ``count`` over a generation's collections, keeping its live chunks only."""
 
-    def __init__(self, collections: list[Any], live: dict[str, str], stale: int = 0) -> None:
+    def __init__(self, collections: list[Any], hash_of: Callable[[str], str | None] | None, stale: int = 0) -> None:
         self.collections = collections
-        self.live = live
+        self.hash_of = hash_of  # a paper id's content hash in this generation; None: every chunk is live (no delta)
         self.stale = stale  # chunks in the base that belong to no paper of this generation
 
     @property
@@ -29,7 +29,9 @@ class GenerationView:
         return self.collections[0].name
 
     def _keep(self, meta: dict[str, Any] | None) -> bool:
-        return bool(meta) and self.live.get(meta.get("paper_id")) == meta.get("content_hash")
+        if self.hash_of is None:
+            return True
+        return bool(meta) and isinstance(meta.get("paper_id"), str) and self.hash_of(meta["paper_id"]) == meta.get("content_hash")
 
     def count(self) -> int:
         """Chunks stored, live or not (the manifest's ``chunks`` counts the live ones)."""

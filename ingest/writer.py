@@ -8,6 +8,8 @@ stderr show papers and chunks with their rates.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -99,69 +101,68 @@ def old_collection(client: Any, old: dict[str, Any] | None, embedder: str) -> An
         return None
 
 
-def write_generation(settings: Settings, client: Any, gen: int, papers: list[Paper], records: dict[str, Any],
-                     old: dict[str, Any] | None, embedder: str, progress: bool, in_place: bool = False,
-                     hashes: dict[str, str] | None = None) -> Written:
-    """Build generation ``gen`` (its collection, keyword index, records) beside the live one.
+def papers_of(table: Path, pids: set[str] | None = None) -> Iterator[Paper]:
+    """The papers of a paper table in corpus order, read a page at a time (``pids``: only these)."""
+    con = sqlite3.connect(f"file:{table}?mode=ro", uri=True)
+    try:
+        if pids is None:
+            rows = con.execute("SELECT record FROM papers ORDER BY n")
+        else:
+            rows = con.execute("SELECT record FROM papers WHERE pid IN (SELECT value FROM json_each(?)) ORDER BY n",
+                               (json.dumps(sorted(pids)),))
+        for (record,) in rows:
+            yield Paper.model_validate_json(record)
+    finally:
+        con.close()
+
+
+def write_generation(settings: Settings, client: Any, gen: int, records: dict[str, Any], old: dict[str, Any] | None,
+                     embedder: str, progress: bool, in_place: bool, changes: Any) -> Written:
+    """Build generation ``gen`` (its collection, keyword index, vectors, report) beside the live one; its
+    paper table is already in its folder.
 
     Full: every chunk goes into a new base collection, vectors the live generation has are copied.
     ``in_place`` (an update): the new collection is a delta holding only the chunks of new and changed
-    papers plus the live delta's still-live chunks; the base is shared with the live generation and never
-    written, so a failed update cannot harm it (see ``ingest.view``). ``hashes``: each paper's content hash
-    by id, when the caller has them (computing them costs seconds at 100k papers)."""
+    papers (``changes.fresh``) plus the live delta's still-live chunks; the base is shared with the live
+    generation and never written, so a failed update cannot harm it (see ``ingest.view``)."""
     previous = old_collection(client, old, embedder)
     done = Written()
     name = store.collection_name(settings, gen)
     collection = client.create_collection(name, metadata={"hnsw:space": "cosine"})
-    out: tuple[list[str], list[str], list[int | None]] = ([], [], [])
-    every = papers
     gen_dir = store.generation_dir(settings.index.data_dir, gen)
-    gen_dir.mkdir(parents=True, exist_ok=True)
+    table = gen_dir / paper_table.FILE
     vec = vectors.VectorWriter(gen_dir / vectors.FILE)
+    words = keyword.KeywordWriter()
     try:
         if in_place and previous is not None and old is not None:
             done.base, done.delta = old["collection"], name
-            kept = _carry_over(settings, client, old, hashes or {p.paper_id: p.content_hash() for p in papers}, collection,
-                               out, done)
+            _carry_over(settings, client, old, changes.fresh | changes.removed, collection, words, done)
             vec.carry(settings.index.data_dir / old["generation_dir"] / vectors.FILE, old.get("embedding_dim", 0), done.carried)
-            papers = [p for p in papers if p.paper_id not in kept]
-            previous = None
+            papers, count, previous = papers_of(table, changes.fresh), len(changes.fresh), None
         else:
             done.base = name
-        _write_chunks(settings, client, collection, previous, papers, progress, done, out, vec)
+            papers, count = papers_of(table), len(paper_table.PaperTable(table))
+        _write_chunks(settings, client, collection, previous, papers, count, progress, done, words, vec)
     finally:
-        vec.close(len(out[0]))
+        vec.close(len(words.ids))
     if done.delta:
         done.delta_chunks = collection.count()
     else:
         done.base_chunks = done.chunks
-    store.write_json_atomic(gen_dir / "records.json", {k: v for k, v in records.items() if k != "papers"})
-    if done.delta and old:
-        paper_table.write(gen_dir / paper_table.FILE, papers, base=settings.index.data_dir / old["generation_dir"]
-                          / paper_table.FILE, drop=old["papers_by_id"].keys() - {p.paper_id for p in every} | {p.paper_id for p in papers})
-    else:
-        paper_table.write(gen_dir / paper_table.FILE, every)
-    ids, texts, years = out
-    carried = (keyword_dir(settings.index.data_dir / old["generation_dir"]), done.carried) if done.carried and old else None
-    keyword.build(keyword_dir(gen_dir), ids, years, texts, carried)  # bm25s' own bars stay off
+    store.write_json_atomic(gen_dir / "records.json", records)
+    words.save(keyword_dir(gen_dir))
     write_lock_file(gen_dir)
     return done
 
 
-def _carry_over(settings: Settings, client: Any, old: dict[str, Any], hashes: dict[str, str], delta: Any,
-                out: tuple[list[str], list[str], list[int | None]], done: Written) -> set[str]:
-    """Carry the unchanged papers' chunks over from the live generation: their keyword entries (tokens
-    included, see ``keyword.build``) and the chunks of its delta into the new delta; the base is shared
-    as it is. Returns the ids of the papers that need no new chunks."""
-    old_ids, old_years = keyword.read_chunks(keyword_dir(settings.index.data_dir / old["generation_dir"]))
-    live = old["papers_by_id"]
-    kept = {pid for pid, h in hashes.items() if live.get(pid) == h}
-    ids, _, years = out
-    for pos, (cid, year) in enumerate(zip(old_ids, old_years)):
-        if cid[:16] in kept:
-            done.carried.append(pos)
-            ids.append(cid)
-            years.append(year or None)
+def _carry_over(settings: Settings, client: Any, old: dict[str, Any], gone: set[str], delta: Any,
+                words: keyword.KeywordWriter, done: Written) -> None:
+    """Carry the chunks of the papers not in ``gone`` (changed or removed) over from the live generation:
+    their keyword entries (tokens included) and the chunks of its delta into the new delta; the base is
+    shared as it is."""
+    keep = words.carry(keyword_dir(settings.index.data_dir / old["generation_dir"]), gone)
+    done.carried = np.flatnonzero(keep).tolist()
+    ids = words.ids
     moved = 0
     if old.get("delta"):  # the live delta's chunks move to the new delta
         source = client.get_collection(old["delta"])
@@ -174,22 +175,26 @@ def _carry_over(settings: Settings, client: Any, old: dict[str, Any], hashes: di
     done.chunks = len(ids)
     done.base_chunks = old.get("base_chunks", old["chunks"])
     done.stale = done.base_chunks - (len(ids) - moved)
-    return kept
 
 
-def _write_chunks(settings: Settings, client: Any, collection: Any, previous: Any, papers: list[Paper], progress: bool,
-                  done: Written, out: tuple[list[str], list[str], list[int | None]], vec: vectors.VectorWriter) -> None:
+def _write_chunks(settings: Settings, client: Any, collection: Any, previous: Any, papers: Iterator[Paper], count: int,
+                  progress: bool, done: Written, words: keyword.KeywordWriter, vec: vectors.VectorWriter) -> None:
     """Chunk, embed (or copy from ``previous``) and upsert ``papers``, one batch at a time (their vectors also go
-    to the generation's vectors file, in the same order)."""
+    to the generation's vectors file and their tokens to the keyword index, in the same order)."""
     from llama_index.core.schema import MetadataMode
 
     from ingest.chunk import iter_chunks, store_metadata
 
     embed = _Embedder(settings)
-    by_id = {p.paper_id: p for p in papers}
-    ids, texts, years = out
-    chunks = iter_chunks(papers, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
-    with tqdm(total=len(papers), desc="Embedding", unit="paper", disable=not progress) as bar:
+    current: dict[str, Paper] = {}  # the papers of the chunks not yet written
+
+    def tracked() -> Iterator[Paper]:
+        for paper in papers:
+            current[paper.paper_id] = paper
+            yield paper
+
+    chunks = iter_chunks(tracked(), settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    with tqdm(total=count, desc="Embedding", unit="paper", disable=not progress) as bar:
         for batch in _batches(chunks, batch_size(settings, client)):
             batch_ids = [n.id_ for n in batch]
             embed_texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in batch]
@@ -199,16 +204,17 @@ def _write_chunks(settings: Settings, client: Any, collection: Any, previous: An
                 found[batch_ids[i]] = row
             matrix = np.asarray([found[cid] for cid in batch_ids], dtype=np.float32)
             vec.append(matrix)
+            owners = [current[n.metadata["paper_id"]] for n in batch]
             collection.upsert(
                 ids=batch_ids,
                 embeddings=matrix,
                 documents=[n.get_content() for n in batch],
-                metadatas=[with_record(settings, store_metadata(n, by_id[n.metadata["paper_id"]]), by_id[n.metadata["paper_id"]])
-                           for n in batch],
+                metadatas=[with_record(settings, store_metadata(n, p), p) for n, p in zip(batch, owners)],
             )
-            ids += batch_ids
-            texts += embed_texts
-            years += [n.metadata.get("year") for n in batch]
+            words.add(batch_ids, [n.metadata.get("year") for n in batch], embed_texts)
+            last = current.pop(batch[-1].metadata["paper_id"])  # it may have chunks in the next batch
+            current.clear()  # the batch's papers are written
+            current[last.paper_id] = last
             done.chunks += len(batch)
             done.embedded += len(todo)
             done.dim = done.dim or matrix.shape[1]

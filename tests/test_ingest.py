@@ -126,6 +126,7 @@ def test_killed_ingest_leaves_the_previous_index_live(make_settings, tmp_path):
     # gen-1 stays only while this process's loaded assistant (the search above) still reads it
     assert report.papers == 4 and sorted(p.name for p in settings.index.data_dir.glob("gen-*")) in (["gen-2"], ["gen-1", "gen-2"])
     assert open_index(settings).manifest["generation"] == 2
+    assert not list(settings.index.data_dir.glob(".stage-*"))  # the killed ingest's staged paper table is gone too
 
 
 def test_missing_live_files_trigger_a_rebuild_instead_of_a_false_no_op(make_settings, tmp_path):
