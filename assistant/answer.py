@@ -254,7 +254,7 @@ class Assistant:
         marks = {h.paper_id: j for h, j in judged}  # the sources are the packed relevant and loose ones, numbered [n]
         yield Answer(answer=checked.text, abstained=False, citations=citations,
                      sources=[dict(_source(h, marks[h.paper_id]), **({"evidence": evidence[h.paper_id]} if h.paper_id in evidence else {}))
-                              for h in packed.hits],
+                              for h in packed.hits] + [s for s in sources if s["judgement"] == LOOSE and s["paper_id"] not in marks_packed(packed)],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
                      dropped_sentences=checked.dropped_sentences, comparison=rows,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
@@ -327,6 +327,11 @@ def _source(hit: PaperHit, judged: tuple[str, float]) -> dict[str, Any]:
     return {"title": hit.paper.title, "score": round(hit.score, 4), "dense": None if hit.dense is None else round(hit.dense, 4),
             "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "url": hit.paper.url, "author_match": hit.author_match,
             "judgement": judged[0], "answerability": judged[1]}
+
+
+def marks_packed(packed: PackedContext) -> set[str]:
+    """The paper ids an answer numbers [n] (the loosely related sources it does not quote follow them, unnumbered)."""
+    return {h.paper_id for h in packed.hits}
 
 
 def _citation(n: int, hit: PaperHit) -> Citation:

@@ -131,3 +131,13 @@ def test_question_about_one_finding_matches_the_sentence_that_states_it(real_set
     scores = {h.paper.title: f["li_sent"] for h, f in zip(hits, assistant_.answerability.late.features(question, hits))}
     best = max(scores, key=scores.get)
     assert "ResPlan" in best and scores[best] > 0.5
+
+
+def test_an_answer_quotes_only_its_relevant_sources_and_lists_the_loose_ones(real_settings):
+    settings = real_settings(PAPERS_ANSWERABILITY_THRESHOLD="0.98")  # the second and third sources fall to loose
+    answer = assistant.ask("Can you train an LLM-based search retriever by directly optimizing how good the "
+                           "downstream decisions are?", settings=settings, backend="extractive")
+    relevant = {s["title"] for s in answer.sources if s["judgement"] == "relevant"}
+    loose = {s["title"] for s in answer.sources if s["judgement"] == "loose"}
+    assert answer.status == "answered" and relevant and loose
+    assert {c.title for c in answer.citations} <= relevant
