@@ -8,7 +8,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterator
 
-from assistant.answerability import IRRELEVANT, LOOSE, RELEVANT, AnswerabilityModel, question_problem
+from assistant.answerability import LOOSE, RELEVANT, AnswerabilityModel, question_problem
 from assistant.late_interaction import LateInteraction
 from assistant.citations import check_citations
 from common.errors import BackendError, PapersError

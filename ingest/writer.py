@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -24,9 +24,6 @@ from ingest import keyword, paper_table, store, vectors
 from ingest.lease import write_lock_file
 from ingest.shared import with_record
 from ingest.records import Paper
-
-if TYPE_CHECKING:
-    from llama_index.core.schema import TextNode
 
 
 @dataclass
