@@ -198,7 +198,7 @@ class Assistant:
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
         # an irrelevant source is never quoted or cited; a loosely related one only as a comparison's second side
-        # (an answer quotes the relevant sources; the loose ones stay listed, marked, under the sources)
+        # (an answer quotes the relevant sources; the loose ones follow them in `sources`, marked, unnumbered)
         usable = [h for h, j in judged if j[0] == RELEVANT or (j[0] == LOOSE and kind == "compare")]
         window = context_window(self.settings, backend)
         packed = pack(question, usable, window, answer_tokens(self.settings, backend))
@@ -251,10 +251,11 @@ class Assistant:
             notices.append(f"{len(checked.dropped_sentences)} sentence(s) no source supports were dropped")
         citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
         t_gen = (time.perf_counter() - t1) * 1000
-        marks = {h.paper_id: j for h, j in judged}  # the sources are the packed relevant and loose ones, numbered [n]
+        marks = {h.paper_id: j for h, j in judged}  # the packed sources, numbered [n], then the unquoted loose ones
+        numbered = {h.paper_id for h in packed.hits}
         yield Answer(answer=checked.text, abstained=False, citations=citations,
                      sources=[dict(_source(h, marks[h.paper_id]), **({"evidence": evidence[h.paper_id]} if h.paper_id in evidence else {}))
-                              for h in packed.hits] + [s for s in sources if s["judgement"] == LOOSE and s["paper_id"] not in marks_packed(packed)],
+                              for h in packed.hits] + [s for s in sources if s["judgement"] == LOOSE and s["paper_id"] not in numbered],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
                      dropped_sentences=checked.dropped_sentences, comparison=rows,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
@@ -327,11 +328,6 @@ def _source(hit: PaperHit, judged: tuple[str, float]) -> dict[str, Any]:
     return {"title": hit.paper.title, "score": round(hit.score, 4), "dense": None if hit.dense is None else round(hit.dense, 4),
             "paper_id": hit.paper_id, "authors": hit.paper.authors, "date": hit.paper.date, "url": hit.paper.url, "author_match": hit.author_match,
             "judgement": judged[0], "answerability": judged[1]}
-
-
-def marks_packed(packed: PackedContext) -> set[str]:
-    """The paper ids an answer numbers [n] (the loosely related sources it does not quote follow them, unnumbered)."""
-    return {h.paper_id for h in packed.hits}
 
 
 def _citation(n: int, hit: PaperHit) -> Citation:
