@@ -1,9 +1,9 @@
 """From raw records to the final papers: drop non-papers, merge duplicates, streamed into a paper table.
 
 Records go into the generation's paper table (``ingest.paper_table``) as they are parsed, a row per paper,
-so no list of the corpus is ever built: in memory are only the ids of the papers seen so far (16
-characters each) and the record ids of the file being read (for "a later record with the same id
-replaces the earlier one"). A paper found again (same normalised title, in any file) is merged into its row
+so no list of the corpus is ever built and nothing held in memory grows with it: whether a paper was seen
+is asked of the table, and the record ids of the file being read (for "a later record with the same id
+replaces the earlier one") sit in a temporary table beside it. A paper found again (same normalised title, in any file) is merged into its row
 when it comes: its copies are kept raw in the ``copies`` table and the row is their merge.
 """
 
@@ -88,17 +88,22 @@ class Stage:
 
     def __init__(self, con: sqlite3.Connection) -> None:
         self.con = con
-        self.seen: set[str] = set()  # paper ids with a row
+        # Nothing here grows with the corpus: the papers seen are the table's rows (pid is UNIQUE, so indexed),
+        # the current file's record ids a temporary table; only the rows not yet written are held.
         self.pending: list[tuple[int, str, Paper, int | None]] = []  # new rows not yet written
-        self.dirty: set[str] = set()  # papers whose author and source rows are rewritten at the end
-        self.file_ids: dict[str, tuple[str, str, int]] = {}  # the current file's record ids -> (paper id, file, line)
+        self.pending_ids: set[str] = set()
+        self.dirty: set[str] = set()  # papers whose author and source rows are rewritten at the end (merged or replaced)
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS record_ids (rid TEXT PRIMARY KEY, pid TEXT, file TEXT, line INTEGER)")
         self.next_n = 0
         self.dropped: list[Dropped] = []
         self.skipped: list[Skipped] = []
         self.counts: Counter[str] = Counter()
 
     def begin_file(self) -> None:
-        self.file_ids = {}
+        self.con.execute("DELETE FROM record_ids")  # an id names a record within its file (an arXiv dump's versions)
+
+    def _seen(self, pid: str) -> bool:
+        return pid in self.pending_ids or self.con.execute("SELECT 1 FROM papers WHERE pid = ?", (pid,)).fetchone() is not None
 
     def add(self, raw: RawPaper, record_id: object = None) -> None:
         """One parsed record: dropped when it is not a paper, else a new row or merged into its paper's row."""
@@ -108,17 +113,19 @@ class Stage:
             return
         rid = str(record_id) if isinstance(record_id, (str, int)) and not isinstance(record_id, bool) else None
         at = None
-        if rid is not None and rid in self.file_ids:  # an arXiv dump's later version of a record
-            at = self._remove(*self.file_ids[rid])
+        earlier = None if rid is None else self.con.execute(
+            "SELECT pid, file, line FROM record_ids WHERE rid = ?", (rid,)).fetchone()
+        if earlier is not None:  # an arXiv dump's later version of a record
+            at = self._remove(*earlier)
             self.counts["replaced"] += 1
         pid = paper_id(raw.title)
         if rid is not None:
-            self.file_ids[rid] = (pid, raw.source.file, raw.source.line)
-        if pid in self.seen:
+            self.con.execute("INSERT OR REPLACE INTO record_ids VALUES (?, ?, ?, ?)", (rid, pid, raw.source.file, raw.source.line))
+        if self._seen(pid):
             self._flush()
             self._merge(pid, raw)
             return
-        self.seen.add(pid)
+        self.pending_ids.add(pid)
         if at is None:
             at, self.next_n = self.next_n, self.next_n + 1
         self.pending.append((at, pid, merge([raw]), raw.author_count))
@@ -138,6 +145,7 @@ class Stage:
         self.con.executemany("INSERT INTO authors VALUES (?, ?, ?)", authors)
         self.con.executemany("INSERT INTO sources VALUES (?, ?)", sources)
         self.pending = []
+        self.pending_ids = set()
 
     def _copies(self, pid: str) -> list[RawPaper]:
         return [_raw(r) for (r,) in self.con.execute("SELECT raw FROM copies WHERE pid = ? ORDER BY n", (pid,))]
@@ -170,7 +178,6 @@ class Stage:
             return None
         (n,) = self.con.execute("SELECT n FROM papers WHERE pid = ?", (pid,)).fetchone()
         self.con.execute("DELETE FROM papers WHERE pid = ?", (pid,))
-        self.seen.discard(pid)
         self.dirty.add(pid)
         return n
 

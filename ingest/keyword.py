@@ -13,12 +13,12 @@ import json
 import math
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
-IDS_FILE = "chunk_ids.json"
+IDS_FILE = "chunk_ids.npy"  # ASCII chunk ids as one fixed-width bytes array (no Python object per chunk)
 YEARS_FILE = "chunk_years.npy"
 TOKENS_FILE, OFFSETS_FILE, VOCAB_FILE = "chunk_tokens.npy", "chunk_token_offsets.npy", "vocab.json"
 TFS_FILE, LENGTHS_FILE = "chunk_token_counts.npy", "chunk_lengths.npy"  # per chunk: its distinct tokens' counts, its length
@@ -88,7 +88,8 @@ class KeywordWriter:
 
     def __init__(self) -> None:
         self.vocab: dict[str, int] = {}
-        self.ids: list[str] = []
+        self.id_parts: list[np.ndarray] = []  # the chunk ids, as fixed-width bytes arrays (one per carry or batch)
+        self.count = 0  # chunks so far
         self.parts: dict[str, list[np.ndarray]] = {"tokens": [], "tfs": [], "nnz": [], "lengths": [], "years": []}
 
     def _append(self, **arrays: np.ndarray) -> None:
@@ -99,17 +100,27 @@ class KeywordWriter:
         """Take over the chunks of the index in ``old`` except those of the papers in ``gone``; returns a flag
         per old chunk, True where it was taken."""
         self.vocab = json.loads((old / VOCAB_FILE).read_text(encoding="utf-8"))
-        ids = json.loads((old / IDS_FILE).read_text(encoding="utf-8"))
-        keep = np.fromiter((cid[:16] not in gone for cid in ids), dtype=bool, count=len(ids))  # ids start with the paper's
+        ids = np.load(old / IDS_FILE)
+        keep = ~np.isin(ids.astype("S16"), np.array(sorted(gone), dtype="S16"))  # chunk ids start with their paper's
         nnz = np.diff(np.load(old / OFFSETS_FILE))
         picked = np.repeat(keep, nnz)
         self._append(tokens=np.load(old / TOKENS_FILE)[picked], tfs=np.load(old / TFS_FILE)[picked], nnz=nnz[keep],
                      lengths=np.load(old / LENGTHS_FILE)[keep], years=np.load(old / YEARS_FILE)[keep])
-        self.ids += [cid for cid, k in zip(ids, keep.tolist()) if k]
+        self._add_ids(ids[keep])
         return keep
 
+    def _add_ids(self, ids: np.ndarray) -> None:
+        self.id_parts.append(ids)
+        self.count += len(ids)
+
+    def id_batches(self, size: int) -> Iterator[list[str]]:
+        """The chunk ids so far, at most ``size`` at a time."""
+        for part in self.id_parts:
+            for start in range(0, len(part), size):
+                yield part[start : start + size].astype(str).tolist()
+
     def add(self, ids: list[str], years: list[int | None], texts: list[str]) -> None:
-        self.ids += ids
+        self._add_ids(np.array(ids, dtype="S"))
         self._append(years=np.array([y or NO_YEAR for y in years], dtype=np.int16))
         if not texts:
             return
@@ -128,12 +139,12 @@ class KeywordWriter:
         offsets = np.concatenate([[0], np.cumsum(nnz)]).astype(np.int64)
         data, indices, indptr = bm25_matrix(tokens, tfs, offsets, lengths, len(self.vocab))
         model = bm25s.BM25(k1=K1, b=B)
-        model.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": len(self.ids)}
+        model.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": self.count}
         model.nonoccurrence_array = None  # set by bm25s.index for BM25L/BM25+ only
         model.vocab_dict = {**self.vocab, **({} if "" in self.vocab else {"": len(self.vocab)})}  # as bm25s adds it
         folder.mkdir(parents=True, exist_ok=True)
         model.save(str(folder))
-        (folder / IDS_FILE).write_text(json.dumps(self.ids), encoding="utf-8")
+        np.save(folder / IDS_FILE, np.concatenate(self.id_parts) if self.id_parts else np.zeros(0, dtype="S1"))
         (folder / VOCAB_FILE).write_text(json.dumps(self.vocab), encoding="utf-8")
         np.save(folder / YEARS_FILE, years)
         np.save(folder / OFFSETS_FILE, offsets)
@@ -156,7 +167,7 @@ class KeywordIndex:
         import bm25s
 
         self.model = bm25s.BM25.load(str(folder), mmap=True)
-        self.ids: list[str] = json.loads((folder / IDS_FILE).read_text(encoding="utf-8"))
+        self.ids: list[str] = np.load(folder / IDS_FILE).astype(str).tolist()
         self.years = np.load(folder / YEARS_FILE)
         self.papers = np.array([i[:16] for i in self.ids])  # chunk ids start with their paper id
         self._stem = _stemmer()

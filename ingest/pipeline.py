@@ -108,19 +108,20 @@ def fingerprint(records: dict[str, Any], table: sqlite3.Connection, embedder: st
 class Changes:
     """How the staged papers differ from the live generation's (compared in SQL, by content hash)."""
 
-    fresh: set[str] = field(default_factory=set)  # ids of new and changed papers
+    fresh: set[str] = field(default_factory=set)  # ids of new and changed papers (empty when ``everything``)
     removed: set[str] = field(default_factory=set)
     added: int = 0
+    everything: bool = False  # no usable live table: every paper is new (not listed: the build reads the table)
 
     @property
     def changed(self) -> int:
-        return len(self.fresh) - self.added
+        return 0 if self.everything else len(self.fresh) - self.added
 
 
 def diff(table: sqlite3.Connection, old_table: Path | None, papers: int) -> Changes:
     """The changes from ``old_table`` (None: no usable live table, every paper is new)."""
-    if old_table is None or not old_table.is_file():
-        return Changes(fresh={pid for (pid,) in table.execute("SELECT pid FROM papers")}, added=papers)
+    if old_table is None or not old_table.is_file():  # a full build: it reads every paper from the table itself
+        return Changes(added=papers, everything=True)
     table.execute("ATTACH DATABASE ? AS old", (str(old_table),))
     try:
         fresh = {pid for (pid,) in table.execute(
@@ -160,10 +161,17 @@ def _same_build(old: dict[str, Any], embedder: str, settings: Settings) -> bool:
         store.FORMAT_VERSION, embedder, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
 
 
+def _hash_parts(table: sqlite3.Connection) -> Iterator[dict[str, str]]:
+    """The paper table's (paper id -> content hash), ``shared.PART`` at a time."""
+    cursor = table.execute("SELECT pid, chash FROM papers ORDER BY pid")
+    while rows := cursor.fetchmany(shared.PART):
+        yield dict(rows)
+
+
 def _delta_fits(old: dict[str, Any], changes: Changes, embedder: str, settings: Settings) -> bool:
     """Whether the new generation can be the live one's base plus a small delta (same vectors, same chunks,
     and few enough changes since the base was built); otherwise it is built whole."""
-    if not _same_build(old, embedder, settings):
+    if changes.everything or not _same_build(old, embedder, settings):
         return False
     changed = len(changes.fresh) + len(changes.removed)
     grown = old.get("delta_chunks", 0) + old.get("stale_chunks", 0) + 2 * changed
@@ -324,8 +332,7 @@ def _ingest(settings: Settings, corpus_path: Path, table: sqlite3.Connection, st
         shown = {old["generation"]} if old and same_store and settings.index.chroma_url else set()
         if settings.index.chroma_url:
             try:  # the switch for every reader (the server keeps the paper hashes readers check chunks against)
-                hashes = dict(table.execute("SELECT pid, chash FROM papers ORDER BY pid").fetchall())
-                shared.publish(settings, client, {**manifest, "papers_by_id": hashes}, records, keep=shown)
+                shared.publish(settings, client, manifest, records, keep=shown, hash_parts=_hash_parts(table))
             except BaseException as exc:
                 _abandon(settings, client, gen, exc)
                 raise

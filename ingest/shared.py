@@ -21,7 +21,7 @@ import os
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from common.errors import PapersError
 from common.settings import Settings
@@ -46,17 +46,16 @@ def with_record(settings: Settings, meta: dict[str, Any], paper: Paper) -> dict[
 
 
 def publish(settings: Settings, client: Any, manifest: dict[str, Any], records: dict[str, Any],
-            keep: set[int]) -> None:
+            keep: set[int], hash_parts: Iterable[dict[str, str]]) -> None:
     """Store generation ``manifest["generation"]`` in the pointer collection and make it the live one;
-    forget the pointer documents of generations not in ``keep``."""
+    forget the pointer documents of generations not in ``keep``. ``hash_parts``: the live paper hashes
+    (paper id -> content hash), at most ``PART`` a part, each turned into its document as it comes."""
     pointer = client.get_or_create_collection(pointer_name(settings), metadata={"live": 0})
     gen = manifest["generation"]
-    papers = sorted(manifest["papers_by_id"].items())
-    parts = [dict(papers[i : i + PART]) for i in range(0, len(papers), PART)] or [{}]
+    parts = [json.dumps(part) for part in hash_parts] or [json.dumps({})]
     head = {k: v for k, v in manifest.items() if k != "papers_by_id"} | {"papers_parts": len(parts)}
     ids = [f"g{gen}-manifest", f"g{gen}-records", *(f"g{gen}-papers-{i}" for i in range(len(parts)))]
-    docs = [json.dumps(head), json.dumps({k: v for k, v in records.items() if k != "papers"}),
-            *(json.dumps(p) for p in parts)]
+    docs = [json.dumps(head), json.dumps({k: v for k, v in records.items() if k != "papers"}), *parts]
     pointer.upsert(ids=ids, documents=docs, embeddings=[[1.0]] * len(ids), metadatas=[{"generation": gen}] * len(ids))
     pointer.modify(metadata={"live": gen})  # the switch
     try:

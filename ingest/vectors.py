@@ -44,7 +44,7 @@ class VectorWriter:
             self.fh.write(unit_rows(vectors).tobytes())
             self.rows += len(vectors)
 
-    def carry(self, old: Path, dim: int, positions: list[int]) -> None:
+    def carry(self, old: Path, dim: int, positions: np.ndarray) -> None:
         """Copy the rows at ``positions`` of a previous generation's file."""
         if self.fh is None:
             return

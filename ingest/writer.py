@@ -33,7 +33,7 @@ class Written:
     base_chunks: int = 0
     delta_chunks: int = 0
     stale: int = 0  # chunks in the base of papers this generation changed or removed
-    carried: list[int] = field(default_factory=list)  # positions in the live keyword index of unchanged chunks
+    carried: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # positions in the live keyword index of unchanged chunks
     chunks: int = 0
     embedded: int = 0
     dim: int = 0
@@ -141,7 +141,7 @@ def write_generation(settings: Settings, client: Any, gen: int, records: dict[st
             papers, count = papers_of(table), len(paper_table.PaperTable(table))
         _write_chunks(settings, client, collection, previous, papers, count, progress, done, words, vec)
     finally:
-        vec.close(len(words.ids))
+        vec.close(words.count)
     if done.delta:
         done.delta_chunks = collection.count()
     else:
@@ -158,20 +158,19 @@ def _carry_over(settings: Settings, client: Any, old: dict[str, Any], gone: set[
     their keyword entries (tokens included) and the chunks of its delta into the new delta; the base is
     shared as it is."""
     keep = words.carry(keyword_dir(settings.index.data_dir / old["generation_dir"]), gone)
-    done.carried = np.flatnonzero(keep).tolist()
-    ids = words.ids
+    done.carried = np.flatnonzero(keep)
     moved = 0
     if old.get("delta"):  # the live delta's chunks move to the new delta
         source = client.get_collection(old["delta"])
-        for batch in _batches(ids, batch_size(settings, client)):
+        for batch in words.id_batches(batch_size(settings, client)):
             got = source.get(ids=batch, include=["documents", "metadatas", "embeddings"])
             if got["ids"]:
                 delta.add(ids=got["ids"], embeddings=got["embeddings"], documents=got["documents"],
                           metadatas=got["metadatas"])
                 moved += len(got["ids"])
-    done.chunks = len(ids)
+    done.chunks = words.count
     done.base_chunks = old.get("base_chunks", old["chunks"])
-    done.stale = done.base_chunks - (len(ids) - moved)
+    done.stale = done.base_chunks - (words.count - moved)
 
 
 def _write_chunks(settings: Settings, client: Any, collection: Any, previous: Any, papers: Iterator[Paper], count: int,

@@ -71,3 +71,26 @@ def test_a_paper_found_again_in_a_later_file_is_merged_into_its_first_row(make_s
     assert merged["title"] == later["title"] and merged["abstract"] == later["abstract"]  # the longer copy
     assert (merged["authors"], merged["year"], merged["url"]) == (["Ada Lovelace"], 2021, later["url"])
     assert [s["file"] for s in merged["sources"]] == ["a.jsonl", "b.jsonl"]
+
+
+def _staged_peak(tmp_path, n: int) -> int:
+    """The Python heap's peak (tracemalloc) while ``n`` JSONL records with ids are staged into a paper table."""
+    import tracemalloc
+
+    from ingest import paper_table
+    from ingest.corpus import stage_corpus
+
+    folder = write(tmp_path / f"c{n}", [dict(r, id=f"2401.{i:05d}") for i, r in enumerate(rows(n))])
+    con = paper_table.create(tmp_path / f"t{n}.sqlite")
+    tracemalloc.start()
+    try:
+        stage_corpus(folder, con, progress=False)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        con.close()
+
+
+def test_staging_memory_does_not_grow_with_the_corpus(tmp_path):
+    small, large = _staged_peak(tmp_path, 6_000), _staged_peak(tmp_path, 24_000)
+    assert large < 1.3 * small, (small, large)  # four times the records (ids held per record: 8.8 -> 15 MB)
