@@ -36,8 +36,7 @@ def corpus_files(path: Path) -> list[Path]:
 
 def read_text(path: Path) -> str:
     """Read a file as UTF-8, refusing binary files and other encodings with a one-line reason."""
-    check_text(path)
-    return path.read_bytes().decode("utf-8-sig")
+    return _decode(path, keep=True)
 
 
 BLOCK = 1 << 20
@@ -46,7 +45,14 @@ BLOCK = 1 << 20
 def check_text(path: Path) -> None:
     """Refuse a file that cannot be read, is binary or is not UTF-8, with a one-line reason (read a block at a
     time: a large file is never held whole)."""
+    _decode(path, keep=False)
+
+
+def _decode(path: Path, keep: bool) -> str:
+    """Decode ``path`` as UTF-8 a block at a time (a leading BOM dropped), raising the one-line reasons of
+    ``check_text``; the text when ``keep``, else "" (nothing is held)."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    parts: list[str] = []
     offset = 0
     try:
         with path.open("rb") as fh:
@@ -54,11 +60,13 @@ def check_text(path: Path) -> None:
                 if offset == 0 and b"\x00" in block[:8192]:
                     raise PapersError(f"cannot read {path}: it is a binary file, not text (remove it from the corpus folder)")
                 try:
-                    decoder.decode(block)
+                    text = decoder.decode(block)
                 except UnicodeDecodeError as exc:
                     at = max(exc.start, 0)
                     raise PapersError(f"cannot read {path}: not UTF-8 (byte 0x{block[at]:02x} at offset {offset + at}); "
                                       "convert it to UTF-8") from None
+                if keep:
+                    parts.append(text)
                 offset += len(block)
             decoder.decode(b"", final=True)
     except OSError as exc:
@@ -66,6 +74,7 @@ def check_text(path: Path) -> None:
     except UnicodeDecodeError as exc:
         raise PapersError(f"cannot read {path}: not UTF-8 (incomplete character at offset {offset - 1 + exc.start}); "
                           "convert it to UTF-8") from None
+    return "".join(parts).removeprefix("\ufeff")
 
 
 _KIND = {str: "text", int: "a number", float: "a number", bool: "true/false", list: "a list", dict: "an object",

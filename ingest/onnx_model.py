@@ -53,16 +53,13 @@ class OnnxMiniLM:
         """The question's vector (the same call a llama-index embedder answers)."""
         return self.encode([query])[0]
 
-    def word_vectors(self, texts: list[str]) -> list[tuple[list[str], Any]]:
-        """Per text, its words (as written, lower-cased) and one unit vector per word: the contextual word-piece
-        vectors of the last hidden state (before pooling) averaged over each word's pieces. For late-interaction
-        (ColBERT-style) matching of a question's words against a passage's; runs of ``RUN_SIZE`` texts."""
-        return [(w.words, w.vectors) for w in self.words_and_vectors(texts)]
-
     def words_and_vectors(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None) -> list[WordVectors]:
-        """``word_vectors`` plus, from the same run, each text's own vector (mean-pooled as ``encode`` gives it)
-        and one unit vector per character span of ``spans[i]`` (the mean of the word-piece states inside it:
-        a sentence's vector in the context of its passage)."""
+        """Per text, its words (as written, lower-cased) and one unit vector per word: the contextual word-piece
+        vectors of the last hidden state (before pooling) averaged over each word's pieces, for late-interaction
+        (ColBERT-style) matching of a question's words against a passage's; from the same run, the text's own
+        vector (mean-pooled as ``encode`` gives it) and one unit vector per character span of ``spans[i]`` (the
+        mean of the word-piece states inside it: a sentence's vector in the context of its passage). Runs of
+        ``RUN_SIZE`` texts."""
         import numpy as np
 
         out: list[WordVectors] = []

@@ -291,7 +291,7 @@ def _ingest(settings: Settings, corpus_path: Path, table: sqlite3.Connection, st
                                 added_papers=0, changed_papers=0, removed_papers=0, generation=old["generation"],
                                 seconds=time.perf_counter() - started, **base)
         usable = old is not None and old.get("format") == store.FORMAT_VERSION
-        changes = diff(table, data_dir / old["generation_dir"] / paper_table.FILE if usable and old else None, papers)
+        changes = diff(table, data_dir / old["generation_dir"] / paper_table.FILE if usable else None, papers)
         in_place = bool(old) and same_store and not damage and _delta_fits(old, changes, emb, settings)
         if old and same_store and not damage and not in_place:
             damage = base["repaired"] = _full_check(settings, old)

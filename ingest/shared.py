@@ -53,7 +53,7 @@ def publish(settings: Settings, client: Any, manifest: dict[str, Any], records: 
     pointer = client.get_or_create_collection(pointer_name(settings), metadata={"live": 0})
     gen = manifest["generation"]
     parts = [json.dumps(part) for part in hash_parts] or [json.dumps({})]
-    head = {k: v for k, v in manifest.items() if k != "papers_by_id"} | {"papers_parts": len(parts)}
+    head = {**manifest, "papers_parts": len(parts)}
     ids = [f"g{gen}-manifest", f"g{gen}-records", *(f"g{gen}-papers-{i}" for i in range(len(parts)))]
     docs = [json.dumps(head), json.dumps({k: v for k, v in records.items() if k != "papers"}), *parts]
     pointer.upsert(ids=ids, documents=docs, embeddings=[[1.0]] * len(ids), metadatas=[{"generation": gen}] * len(ids))
