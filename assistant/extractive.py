@@ -1,15 +1,16 @@
 """The extractive backend: no language model, just the sentences of each retrieved abstract that answer.
 
-Each sentence is scored by IDF-weighted overlap with the question's content words (as a share of the
+The quoted sentences are the ones ``assistant.answering`` (a logistic model fitted on dev lookups) finds most
+likely to state what the question asks; one of its features is the hand-set score below (``ranked``).
+That score is IDF-weighted overlap with the question's content words (as a share of the
 question's weight) plus a bonus for the role the question asks for (``assistant.roles``):
   - what / how much / how well / whether / which score -> the *result* ("achieves 65.9%", "we find");
   - how (by what means) -> the *method*;
   - which paper / is there / what is X -> the *contribution* ("we propose X"), then the result.
-Background sentences ("Recent advances in ...") are never quoted when the abstract has a better one.
-For the top source, when the sentence that matches the question best is not the kind of sentence the
-question asks for (the contribution matches "the method that does X", the number is two sentences
-later), both are quoted, in abstract order. Deterministic, fast, and faithful by construction: every
-sentence is a verbatim quote of the abstract it cites.
+Background sentences ("Recent advances in ...") rank last when the abstract has a better one.
+For the top source, a second sentence is quoted (in abstract order) when the model finds it likely enough
+too (the contribution names the work, the number is two sentences later). Deterministic, fast, and
+faithful by construction: every sentence is a verbatim quote of the abstract it cites.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import re
 from collections import Counter
 
+from assistant.answering import AnsweringModel, sentence_features
 from assistant.roles import finding_score, role
 from assistant.text import content_words, numbers
 
@@ -43,7 +45,6 @@ _QUANTITY = re.compile(
     r"|\bwhat \S+(?: \S+)? (?:does|do|did|can|could|is|was)\b.*\b(?:reach|reaches|achieve|achieves|get|gets|obtain|"
     r"obtains|attain|attains|score|scores|hit|hits)\b",
     re.IGNORECASE)
-_MULTI_ASK = re.compile(r"\b(?:and|while|but) (?:how|what|which|by how|in how)\b|,\s*and\b.*\?$", re.IGNORECASE)
 NUMBER_BONUS = 0.3  # a quantity question prefers sentences stating numbers the question does not
 
 # bonus (in shares of the question's weight) for each role, by what the question asks for
@@ -52,8 +53,6 @@ _ROLE_BONUS = {
     "method": {"result": 0.08, "contribution": 0.15, "method": 0.30, "background": -0.25, "other": -1.0},
     "identify": {"result": 0.10, "contribution": 0.25, "method": 0.08, "background": -0.25, "other": -1.0},
 }
-SECOND_MIN = 0.15  # a second sentence from the top source must match at least this share of the question
-ALT_MIN = 0.5  # score a sentence of the asked-for role needs to be quoted after the best-matching one
 
 
 def intent(question: str) -> str:
@@ -80,6 +79,7 @@ class SentencePicker:
             df.update(content_words(text))
         self.n = max(len(abstracts), 1)
         self.df = df
+        self._model: AnsweringModel | None = None  # loaded on first use
 
     def idf(self, word: str) -> float:
         return math.log(1 + self.n / (1 + self.df.get(word, 0)))
@@ -121,29 +121,27 @@ class SentencePicker:
         return sorted(out, key=lambda r: (r[3] in ("background", "other") and any(
             o[4] > 0 and o[3] not in ("background", "other") for o in out), -r[0], r[1]))
 
+    def answering(self, question: str, text: str) -> list[tuple[float, int, str]]:
+        """(probability, position, sentence): how likely each sentence states what the question asks
+        (``assistant.answering``, fitted on dev lookups), most likely first."""
+        if self._model is None:
+            self._model = AnsweringModel()
+        return self._model.rank(sentence_features(self, question, text))
+
     def best_sentence(self, question: str, text: str) -> str | None:
-        ranked = self.ranked(question, text)
+        ranked = self.answering(question, text)
         return ranked[0][2] if ranked else None
 
     def best_sentences(self, question: str, text: str) -> list[str]:
-        """The answering sentence, preceded (in abstract order) by the one that matches the question best
-        when that one is a different sentence the answer needs: the contribution that names what the
-        question describes, when the result or method sentence alone would not say which work it is."""
-        ranked = self.ranked(question, text)
+        """The most likely answering sentence and, when the next one is likely enough too (the number two
+        sentences after the contribution that names the work, the second half of a two-part question), that
+        one, in abstract order."""
+        ranked = self.answering(question, text)
         if not ranked:
             return []
-        best = ranked[0]
-        topical = max(ranked, key=lambda r: (r[4], -r[1]))
-        second = None
-        if _MULTI_ASK.search(question) and len(ranked) > 1 and ranked[1][3] not in ("background", "other"):
-            second = ranked[1]  # "how much X, and how much Y?": the two best answering sentences
-        elif topical is not best and topical[4] >= SECOND_MIN and topical[4] > best[4] and topical[3] not in ("background", "other"):
-            second = topical
-        else:  # the best match names the work; the sentence of the asked-for kind says the answer
-            wanted = {"result": "result", "method": "method"}.get(intent(question))
-            if wanted and best[3] != wanted:
-                second = next((r for r in ranked[1:] if r[3] == wanted and r[0] >= ALT_MIN), None)
-        return [r[2] for r in sorted((best, second) if second else (best,), key=lambda r: r[1])]
+        assert self._model is not None
+        picked = ranked[:1] + [r for r in ranked[1:2] if r[0] >= self._model.second_min]
+        return [r[2] for r in sorted(picked, key=lambda r: r[1])]
 
     def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None,
                 dense_floor: float = 0.0) -> str:
