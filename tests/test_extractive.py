@@ -44,3 +44,52 @@ def test_extractive_answer_on_the_real_index_states_the_asked_for_number(real_se
     answer = assistant.ask("What mAP does the improved detector of rice spikelet flowering reach?", settings=real_settings(),
                            backend="extractive")
     assert "65.9%" in answer.answer and "YOLOv8" in answer.citations[0].title
+
+
+# A lookup that describes the paper and asks for one detail: the sentence restating the description matches
+# the question's words best, the answer is elsewhere.
+PERTURB = (
+    "Hallucination remains one of the most critical challenges in deploying large language models. "
+    "We present QueryGuard, a model that estimates whether a query will make a model hallucinate before any generation. "
+    "The training procedure perturbs 412,305 queries several times and samples an output from each perturbed query. "
+    "QueryGuard reaches 74.2% test F1 on detecting hallucination-prone queries."
+)
+HYPOTHESES = (
+    "Large language models show promise in generating scientific hypotheses, yet existing work yields coarse ones. "
+    "We define the task of fine-grained hypothesis discovery from coarse research directions. "
+    "We propose a hierarchical search that adds details to the hypothesis step by step. "
+    "Evaluations on a new benchmark of expert-annotated hypotheses from recent astronomy literature show that our "
+    "method outperforms strong baselines."
+)
+
+
+def test_how_many_question_quotes_the_sentence_with_the_count():
+    picker = SentencePicker([PERTURB, HYPOTHESES, ABSTRACT, *OTHERS])
+    quoted = " ".join(picker.best_sentences(
+        "How many queries were perturbed to train a model that predicts, before generation, whether a query makes an "
+        "LLM hallucinate?", PERTURB))
+    assert "412,305" in quoted
+
+
+def test_which_field_question_quotes_the_sentence_naming_the_benchmark_source():
+    picker = SentencePicker([PERTURB, HYPOTHESES, ABSTRACT, *OTHERS])
+    quoted = " ".join(picker.best_sentences(
+        "From which scientific field does the expert-annotated benchmark for turning a coarse research direction "
+        "into a fine-grained hypothesis come?", HYPOTHESES))
+    assert "astronomy" in quoted
+    assert "Large language models show promise" not in quoted  # never the background sentence
+
+
+def test_which_algorithm_question_quotes_the_sentence_naming_it_not_only_the_one_restating_the_question():
+    uq = ("Large language models need reliable uncertainty quantification for their deployment. "
+          "We propose a probabilistic framework that quantifies the uncertainty of an answer by evaluating the diversity "
+          "of the inputs that lead to a given output through perturbations. "
+          "The framework supports various uncertainty measures, embeddings and perturbation strategies. "
+          "We also propose GAPS, a perturbation algorithm based on genetic search, which enhances the diversity of "
+          "sampled inputs. "
+          "Experiments show that the framework outperforms existing uncertainty methods.")
+    picker = SentencePicker([uq, PERTURB, HYPOTHESES, ABSTRACT, *OTHERS])
+    quoted = " ".join(picker.best_sentences(
+        "Along with a probabilistic uncertainty measure for LLM answers based on how varied the inputs leading to an "
+        "output are, which perturbation algorithm was introduced?", uq))
+    assert "GAPS" in quoted
