@@ -47,6 +47,11 @@ _QUANTITY = re.compile(
     re.IGNORECASE)
 NUMBER_BONUS = 0.3  # a quantity question prefers sentences stating numbers the question does not
 
+# a question of at most this many content words only names something ("What is KOALA++?"): the sentence model
+# was fitted on lookups that ask for a detail; a definition is the one sentence the hand-set ranking picks
+# (the contribution: "We propose KOALA++, a ...")
+NAME_ONLY_WORDS = 2
+
 # bonus (in shares of the question's weight) for each role, by what the question asks for
 _ROLE_BONUS = {
     "result": {"result": 0.35, "contribution": 0.12, "method": 0.05, "background": -0.25, "other": -1.0},
@@ -129,6 +134,8 @@ class SentencePicker:
         return self._model.rank(sentence_features(self, question, text))
 
     def best_sentence(self, question: str, text: str) -> str | None:
+        if len(content_words(question)) <= NAME_ONLY_WORDS:  # "What is KOALA++?": the contribution says what it is
+            return next((r[2] for r in self.ranked(question, text)), None)
         ranked = self.answering(question, text)
         return ranked[0][2] if ranked else None
 
@@ -136,6 +143,8 @@ class SentencePicker:
         """The most likely answering sentence and, when the next one is likely enough too (the number two
         sentences after the contribution that names the work, the second half of a two-part question), that
         one, in abstract order."""
+        if len(content_words(question)) <= NAME_ONLY_WORDS:
+            return [s for s in [self.best_sentence(question, text)] if s]
         ranked = self.answering(question, text)
         if not ranked:
             return []
