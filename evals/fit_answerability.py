@@ -81,8 +81,11 @@ def examples(questions: list[Question], settings: Settings) -> list[dict[str, An
 
 
 def matrix(rows: list[dict[str, Any]], features: tuple[str, ...] = FEATURES) -> tuple[list[list[float]], list[int], list[int]]:
+    """Examples of the questions the model judges (``JUDGED``): an overview's topical papers teach it nothing it uses."""
     X, y, groups = [], [], []
     for g, r in enumerate(rows):
+        if r["kind"] not in JUDGED:
+            continue
         for f, label in zip(r["features"], r["labels"]):
             if label is not None:
                 X.append([f[k] for k in features])
