@@ -240,7 +240,7 @@ def export(model: Model, t_rel: float, t_loose: float, figures: dict[str, Any]) 
     return {
         **_linear(model), **cheap,
         "thresholds": {"relevant": round(t_rel, 4), "loose": round(t_loose, 4), "title_match": 0.8},
-        "fitted": {"on": "dev split of evals/datasets/gold.jsonl + hard.jsonl", "date": date.today().isoformat(), **figures},
+        "fitted": {"on": "dev split of evals/datasets/gold.jsonl + hard.jsonl (lookup, compare, abstain)", "date": date.today().isoformat(), **figures},
     }
 
 
