@@ -5,8 +5,8 @@ Each source gets a probability from a logistic model fitted on the dev split of 
 for the fit, the runtime applies the coefficients). Features are lexical and embedding evidence that stays
 stable under small embedder changes: the best chunk's cosine and its gap to the best source, IDF-weighted
 coverage of the question by the abstract and by its best sentence, whether the question's most specific
-words occur in the paper, the share of question words the corpus never uses, BM25 agreement, rank and
-title overlap; and late-interaction evidence (``assistant.late_interaction``: how well each question word
+words occur in the paper, the share of question words the corpus never uses, BM25 agreement, rank,
+title overlap and the worst-covered concept of the question (``assistant.concepts``); and late-interaction evidence (``assistant.late_interaction``: how well each question word
 is matched by some word of the paper). The model is a cascade: a cheap stage without the late-interaction
 features judges every source, and only the sources it is unsure about (its probability inside the band
 stored with it) are encoded word by word and judged by the full model.
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from common.errors import PapersError
+from assistant.concepts import concepts, weakest_concept, words as question_tokens
 from assistant.late_interaction import LateInteraction
 from assistant.text import STOPWORDS, content_words, split_sentences, stem
 
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 RELEVANT, LOOSE, IRRELEVANT = "relevant", "loose", "irrelevant"
 FEATURES = ("dense", "dense_gap", "dense_margin", "coverage", "sentence_coverage", "specific_terms", "missing_specific",
-            "phrases", "unknown_words", "bm25", "rank", "title_overlap")
+            "phrases", "unknown_words", "bm25", "rank", "title_overlap", "concept")
 _LETTERS = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ASCII_WORD = re.compile(r"[a-z]+")
 _COMPARISON = re.compile(r"\b(compare[sd]?|comparison|contrast|differ|differs|difference|versus|vs\.?)\b", re.IGNORECASE)
@@ -160,6 +161,10 @@ def source_features(picker: SentencePicker, question: str, hits: Sequence[PaperH
     specific = sorted(known, key=lambda w: (-idf[w], w))[:2]  # ties by word: the same in every process
     unknown = (len(q) - len(known)) / len(q) if q else 1.0
     q_pairs = _pairs(question)
+    tokens = question_tokens(question)
+    keep, spans = concepts(tokens)
+    stems = [stem(tokens[i]) for i in keep]
+    weights = [picker.idf(w) for w in stems]
     denses = [h.dense or 0.0 for h in hits]
     best_dense = max(denses, default=0.0)
     best_bm25 = max((h.bm25 or 0.0 for h in hits), default=0.0) or 1.0
@@ -180,6 +185,8 @@ def source_features(picker: SentencePicker, question: str, hits: Sequence[PaperH
             "bm25": (hit.bm25 or 0.0) / best_bm25,
             "rank": 1.0 / (rank + 1),
             "title_overlap": len(title & q) / len(title) if title else 0.0,
+            # the worst-covered concept (run of content words) of the question: its IDF share x its share missing
+            "concept": weakest_concept([float(w in words) for w in stems], weights, spans),
         })
     return rows
 

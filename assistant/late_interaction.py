@@ -7,10 +7,13 @@ pooled over its word pieces in the context of its passage). For each content wor
 the question, its MaxSim is the highest cosine to any word of the paper. A paraphrase that avoids the
 abstract's words still matches its synonyms softly; an in-domain near-miss ("protein folding with
 transformers" against a paper on transformers for code) leaves the concept the corpus lacks with no good
-match, however much vocabulary the rest of the question shares. Three features:
+match, however much vocabulary the rest of the question shares. Four features:
 
 - ``li_mean``: IDF-weighted mean MaxSim over the question's content words;
 - ``li_low``: IDF-weighted mean MaxSim over the lowest-matched third of them (the missing concept);
+- ``li_concept``: the worst-matched concept of the question (``assistant.concepts``: a run of consecutive
+  content words such as "spiking neural networks"), its IDF share times (1 - its IDF-weighted mean MaxSim):
+  a near-miss leaves one whole concept unmatched, which the word-level mean averages away;
 - ``li_sent``: the cosine of the question's vector to its best-matching abstract sentence's. A question
   about one finding matches the sentence that states it much better than it matches the whole abstract
   (the retrieval chunk), and a near-miss that shares the paper's topic but not the finding does not.
@@ -24,21 +27,20 @@ cheap lexical model is unsure about.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from assistant.text import STOPWORDS, split_sentences, stem
+from assistant.concepts import concepts, weakest_concept
+from assistant.text import split_sentences, stem
 
 if TYPE_CHECKING:
     from assistant.extractive import SentencePicker
     from assistant.retrieval import PaperHit
 
-FEATURES = ("li_mean", "li_low", "li_sent")
+FEATURES = ("li_mean", "li_low", "li_sent", "li_concept")
 PAPER_CACHE = 512  # papers whose word and sentence vectors are kept (about 0.5 MB each at float32)
 PIECE_WORDS = 150  # an abstract is encoded in pieces of whole sentences up to this many words (MiniLM reads 256 word pieces)
-_CONTENT = re.compile(r"[a-z][a-z0-9]*")
 
 
 def pieces(title: str, abstract: str, limit: int = PIECE_WORDS) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -80,15 +82,15 @@ class LateInteraction:
                 self._encoder = self._encoder_factory()
             return self._encoder
 
-    def question(self, text: str) -> tuple[Any, Any, Any]:
+    def question(self, text: str) -> tuple[Any, Any, Any, list[list[int]]]:
         """The question's content words' vectors, their IDF weights (stop-words, punctuation and numbers left
-        out) and the question's own vector."""
+        out), the question's own vector and its concepts (positions into the content words)."""
         import numpy as np
 
         encoded = self.encoder.words_and_vectors([text])[0]
-        keep = [i for i, w in enumerate(encoded.words) if _CONTENT.fullmatch(w) and w not in STOPWORDS and len(w) > 2]
+        keep, spans = concepts(encoded.words)
         idf = np.array([self.picker.idf(stem(encoded.words[i])) for i in keep], dtype=np.float32)
-        return encoded.vectors[keep], idf, encoded.text
+        return encoded.vectors[keep], idf, encoded.text, spans
 
     def paper_vectors(self, hits: Sequence[PaperHit]) -> list[tuple[Any, Any]]:
         """Each hit's paper word vectors (title + abstract) and abstract sentence vectors, encoding the
@@ -117,18 +119,20 @@ class LateInteraction:
         return [cached[h.paper_id] for h in hits]
 
     def features(self, question: str, hits: Sequence[PaperHit]) -> list[dict[str, float]]:
-        """``li_mean``, ``li_low`` and ``li_sent`` per hit, in hit order (0 for a question with no content word)."""
+        """The late-interaction ``FEATURES`` per hit, in hit order (0 for a question with no content word)."""
         if not hits:
             return []
-        q, idf, pooled = self.question(question)
+        q, idf, pooled, spans = self.question(question)
         if not len(idf):
             return [{f: 0.0 for f in FEATURES} for _ in hits]
-        return [maxsim_features(q, idf, words, pooled, sentences) for words, sentences in self.paper_vectors(hits)]
+        return [maxsim_features(q, idf, words, pooled, sentences, spans) for words, sentences in self.paper_vectors(hits)]
 
 
-def maxsim_features(q: Any, idf: Any, paper: Any, question: Any = None, sentences: Any = None) -> dict[str, float]:
+def maxsim_features(q: Any, idf: Any, paper: Any, question: Any = None, sentences: Any = None,
+                    spans: Sequence[Sequence[int]] = ()) -> dict[str, float]:
     """``q``: question word vectors (n x d), ``idf``: their weights (n), ``paper``: paper word vectors (m x d);
-    ``question``: the question's vector (d), ``sentences``: the abstract sentences' vectors (k x d)."""
+    ``question``: the question's vector (d), ``sentences``: the abstract sentences' vectors (k x d); ``spans``:
+    the question's concepts (positions into its n words; each word its own concept when not given)."""
     import numpy as np
 
     best = (q @ paper.T).max(axis=1) if len(paper) else np.zeros(len(idf), dtype=np.float32)
@@ -136,4 +140,5 @@ def maxsim_features(q: Any, idf: Any, paper: Any, question: Any = None, sentence
     sent = float((sentences @ question).max()) if question is not None and sentences is not None and len(sentences) else 0.0
     return {"li_mean": float((best * idf).sum() / idf.sum()),
             "li_low": float((best[low] * idf[low]).sum() / idf[low].sum()),
-            "li_sent": sent}
+            "li_sent": sent,
+            "li_concept": weakest_concept(best.tolist(), idf.tolist(), spans or [[i] for i in range(len(idf))])}

@@ -69,3 +69,13 @@ def test_runtime_cascade_applies_both_stages_the_fit_fitted(tmp_path):
     assert cheap == pytest.approx(model.cheap.proba(feats), abs=1e-5)
     cascade = [runtime.probability(f) if 0.3 <= c <= 0.97 else c for c, f in zip(cheap, feats)]
     assert cascade == pytest.approx(model.proba(feats), abs=1e-5)
+
+
+def test_overview_questions_do_not_change_the_fitted_model():
+    """The model judges the sources of lookups and comparisons (and questions to abstain on); an overview
+    question goes to the summary path, so its loosely topical gold papers are no training examples."""
+    rows = _rows()
+    overview = [dict(r, id=f"o{i}", kind="overview", labels=[1] * 5) for i, r in enumerate(_rows(30, seed=1))]
+    alone, mixed = Model(rows, ("coverage", "dense"), 0.1), Model(rows + overview, ("coverage", "dense"), 0.1)
+    feats = rows[1]["features"]
+    assert mixed.proba(feats) == pytest.approx(alone.proba(feats))
