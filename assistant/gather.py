@@ -20,8 +20,8 @@
    ``summary_min_relevance`` and ``summary_relative_to_top`` of the best paper's. ``breadth`` (narrow /
    normal / wide) moves both; ``min_relevance`` replaces the first.
 5. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (``on_topic``: some
-   embedding similarity, then ``MIN_KEEP`` papers with relevance ``CLEAR`` or the answers' former abstention
-   signals, best cosine or coverage), at least the ``MIN_KEEP`` best papers are kept.
+   embedding similarity, then the answers' former abstention signals, best cosine or coverage), at least the
+   ``MIN_KEEP`` best papers are kept.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ TOPIC_MIN_COVERAGE = 0.35  # keyword coverage that says the corpus is on the top
 # ("side effects of ibuprofen" covers 0.61 of its words): midway between the highest generic off-topic question of
 # hard.jsonl dev (0.29) and the lowest dev summary topic (0.34), python -m evals.calibrate_summary.
 TOPIC_MIN_COSINE = 0.32
-CLEAR = 0.9  # relevance probability of a paper clearly on the topic: MIN_KEEP such papers never abstain
 EXPANSION_SEEDS = 5  # at most this many confident papers feed the query expansion
 EXPANSION_TERMS = 8  # words added to the core (each shared by at least two of the seeds)
 CONFIDENT = 0.5  # first-pass relevance of a seed (the two best papers seed it when none reach this)
@@ -267,18 +266,16 @@ def _expand(assistant: Any, core: str, out: list[Candidate], candidate: Any, prf
 
 
 def on_topic(assistant: Any, found: list[Candidate], min_cosine: float = TOPIC_MIN_COSINE) -> bool:
-    """Is the corpus on this topic at all (``found`` most relevant first)? A paper by a named author, or, when
-    the best cosine of the ten best candidates reaches ``min_cosine``: ``MIN_KEEP`` papers clearly on the topic
-    (relevance ``CLEAR``), or a cosine or keyword coverage over the answers' former abstention bars
-    (``PAPERS_MIN_RELEVANCE``, ``TOPIC_MIN_COVERAGE``)."""
+    """Is the corpus on this topic at all (``found`` most relevant first)? A paper by a named author among the
+    ten best candidates, or, when their best cosine reaches ``min_cosine``, a cosine or keyword coverage over
+    the answers' former abstention bars (``PAPERS_MIN_RELEVANCE``, ``TOPIC_MIN_COVERAGE``)."""
     top = found[:10]
     if any(c.hit.author_match for c in top):
         return True
     if max((c.cosine for c in top), default=0.0) < min_cosine:
         return False
-    clear = sum(1 for c in top if c.relevance >= CLEAR) >= MIN_KEEP
     bar = assistant.settings.retrieval.min_relevance
-    return clear or any(c.cosine >= bar or c.coverage >= TOPIC_MIN_COVERAGE for c in top)
+    return any(c.cosine >= bar or c.coverage >= TOPIC_MIN_COVERAGE for c in top)
 
 
 def thresholds(assistant: Any, breadth: str, min_relevance: float | None) -> tuple[float, float]:
