@@ -55,7 +55,9 @@ def topic_features(prob: np.ndarray, vectors: np.ndarray) -> dict[str, np.ndarra
     own = np.isin(np.arange(len(prob)), seeds)[:, None] * vectors
     centroid = total[None, :] - own
     coherence = np.sum(vectors * centroid, axis=1) / np.maximum(np.linalg.norm(centroid, axis=1), 1e-9)
-    const = lambda v: np.full(len(prob), v)  # noqa: E731
+    def const(v: float) -> np.ndarray:
+        return np.full(len(prob), v)
+
     return {"lp": lp, "rel": prob / ranked[0], "rank": np.log1p(rank), "gap": lp - nxt, "p3": const(ranked[2]),
             "p5": const(ranked[4]), "p10": const(ranked[9]), "n50": const(np.log1p((prob >= 0.5).sum())),
             "n20": const(np.log1p((prob >= 0.2).sum())), "sum": const(np.log(prob.sum())),
@@ -101,7 +103,7 @@ def cross_validate(rows: list[Row], vectors: list[np.ndarray], variant: str, min
         train = [j for j in range(len(rows)) if j != i]
         bar = _fit([base[j] for j in train], [rows[j] for j in train])
 
-        def stage(j: int, model=None):
+        def stage(j: int, model=None, bar=bar):
             prob = bar.predict_proba(base[j])[:, 1]
             if not extra:
                 return prob
@@ -111,13 +113,15 @@ def cross_validate(rows: list[Row], vectors: list[np.ndarray], variant: str, min
 
         if variant == "largest drop":
             probs = [stage(j) for j in train]
-            score = lambda rs, o: recall_precision(rs, [_drop_kept(p, *o) for p in probs], 0.5)  # noqa: E731
-            option = _best([rows[j] for j in train], DROP_GRID, score, min_precision)
+            option = _best([rows[j] for j in train], DROP_GRID,
+                           lambda rs, o, probs=probs: recall_precision(rs, [_drop_kept(p, *o) for p in probs], 0.5),
+                           min_precision)
             held_out.append(recall_precision([rows[i]], [_drop_kept(stage(i), *option)], 0.5))
             continue
         second = _fit([stage(j) for j in train], [rows[j] for j in train]) if extra else None
         probs = [stage(j, second) for j in train]
-        floor = _best([rows[j] for j in train], FLOORS, lambda rs, f: recall_precision(rs, probs, f), min_precision)
+        floor = _best([rows[j] for j in train], FLOORS, lambda rs, f, probs=probs: recall_precision(rs, probs, f),
+                      min_precision)
         held_out.append(recall_precision([rows[i]], [stage(i, second)], floor))
     return np.mean(held_out, axis=0)
 
