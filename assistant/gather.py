@@ -19,8 +19,9 @@
    leave-one-question-out cross-validation on dev); a paper is kept when the probability reaches
    ``summary_min_relevance`` and ``summary_relative_to_top`` of the best paper's. ``breadth`` (narrow /
    normal / wide) moves both; ``min_relevance`` replaces the first.
-5. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (the answers'
-   abstention signals: best cosine or coverage), at least the ``MIN_KEEP`` best papers are kept.
+5. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (``on_topic``: some
+   embedding similarity, then the answers' former abstention signals, best cosine or coverage), at least the
+   ``MIN_KEEP`` best papers are kept.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ GATHER_DEPTH = 60
 MIN_KEEP = 3  # never abstain on a topic with this many clearly relevant papers
 PRF_SEEDS = 3
 TOPIC_MIN_COVERAGE = 0.35  # keyword coverage that says the corpus is on the topic (with PAPERS_MIN_RELEVANCE)
+# Below this best-chunk cosine among the ten best candidates the topic is off the corpus whatever its keywords say
+# ("side effects of ibuprofen" covers 0.61 of its words): midway between the highest generic off-topic question of
+# hard.jsonl dev (0.29) and the lowest dev summary topic (0.34), python -m evals.calibrate_summary.
+TOPIC_MIN_COSINE = 0.32
 EXPANSION_SEEDS = 5  # at most this many confident papers feed the query expansion
 EXPANSION_TERMS = 8  # words added to the core (each shared by at least two of the seeds)
 CONFIDENT = 0.5  # first-pass relevance of a seed (the two best papers seed it when none reach this)
@@ -50,8 +55,8 @@ FIRST_WEIGHTS = (0.988, 2.374, 0.529, 4.189)
 FIRST_INTERCEPT = -7.435
 # The bar, over (z, title_coverage, prf, bm25, bm25_expanded), and its intercept: fitted on the dev split of
 # evals/datasets/overview.jsonl, gold.jsonl subfield and hard.jsonl overview questions (python -m evals.calibrate_summary).
-WEIGHTS = (0.956, 1.971, 0.441, 2.799, 2.634)
-INTERCEPT = -7.277
+WEIGHTS = (1.149, 2.044, 0.394, 2.817, 2.589)
+INTERCEPT = -7.507
 # breadth -> (multiplier of summary_min_relevance, summary_relative_to_top override or None)
 BREADTHS = {"narrow": (3.0, 0.3), "normal": (1.0, None), "wide": (0.4, 0.0)}
 
@@ -260,11 +265,17 @@ def _expand(assistant: Any, core: str, out: list[Candidate], candidate: Any, prf
         c.bm25_expanded = expanded.get(c.hit.paper_id, 0.0) / top
 
 
-def on_topic(assistant: Any, found: list[Candidate]) -> bool:
-    """Is the corpus on this topic at all? An absolute cosine or keyword-coverage bar (the answers' former
-    abstention bars, which this check was fitted with; answers now judge each source instead)."""
-    cfg = assistant.settings.retrieval
-    return any(c.hit.author_match or c.cosine >= cfg.min_relevance or c.coverage >= TOPIC_MIN_COVERAGE for c in found[:10])
+def on_topic(assistant: Any, found: list[Candidate], min_cosine: float = TOPIC_MIN_COSINE) -> bool:
+    """Is the corpus on this topic at all (``found`` most relevant first)? A paper by a named author among the
+    ten best candidates, or, when their best cosine reaches ``min_cosine``, a cosine or keyword coverage over
+    the answers' former abstention bars (``PAPERS_MIN_RELEVANCE``, ``TOPIC_MIN_COVERAGE``)."""
+    top = found[:10]
+    if any(c.hit.author_match for c in top):
+        return True
+    if max((c.cosine for c in top), default=0.0) < min_cosine:
+        return False
+    bar = assistant.settings.retrieval.min_relevance
+    return any(c.cosine >= bar or c.coverage >= TOPIC_MIN_COVERAGE for c in top)
 
 
 def thresholds(assistant: Any, breadth: str, min_relevance: float | None) -> tuple[float, float]:

@@ -9,6 +9,13 @@ precision stays at least ``--min-precision``. Leave-one-question-out cross-valid
 chosen without the held-out question) estimates how that choice does on questions it was not fitted on.
 Test figures are printed beside, never used for a choice. Prints the weights and the floor; changes nothing
 (copy them into assistant/gather.py and common/settings.py by hand).
+
+The on-topic gate (``assistant.gather.TOPIC_MIN_COSINE``): the best cosine among a topic's ten best candidates,
+midway between the highest of the dev generic off-topic questions of hard.jsonl (asked as a summary topic, as
+typed and as `overview_topic` reads them) and the lowest of the dev summary questions. Printed with how many
+dev summary topics `assistant.gather.on_topic` turns away (all, and those with at least three gold papers) and
+how many generic off-topic and other abstain dev questions (hard.jsonl and gold.jsonl) it lets through, the
+gate chosen without the question judged (leave one out).
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.api import summary_candidates
-from assistant.gather import MIN_KEEP, Candidate
+from assistant.api import get_assistant, summary_candidates
+from assistant.gather import MIN_KEEP, Candidate, on_topic
 from assistant.route import overview_topic
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
@@ -74,6 +81,44 @@ def scored(model, rows: list[Row]) -> list[np.ndarray]:
     return [model.predict_proba(np.array([c.features() for c in found]))[:, 1] for _, found in rows]
 
 
+def abstain_topics() -> list[tuple[Question, str]]:
+    """(question, topic) for the abstain questions of hard.jsonl and gold.jsonl, as typed and as routed."""
+    qs = [q for name in ("hard.jsonl", "gold.jsonl") for q in load_dataset(DATASETS / name) if q.kind == "abstain"]
+    return [(q, t) for q in qs for t in dict.fromkeys([q.question, overview_topic(q.question)])]
+
+
+def best_cosine(found: list[Candidate]) -> float:
+    return max((c.cosine for c in found[:10]), default=0.0)
+
+
+def on_topic_gate(positives: list[Row], generic: list[Row]) -> float:
+    """Midway between the highest generic off-topic best cosine and the lowest summary topic's."""
+    return round((max(best_cosine(f) for _, f in generic) + min(best_cosine(f) for _, f in positives)) / 2, 2)
+
+
+def on_topic_report(settings: Settings, dev: list[Row]) -> None:
+    assistant = get_assistant(settings)
+    absent = [(q, summary_candidates(t, settings=settings)) for q, t in abstain_topics() if q.split == "dev"]
+    generic = [row for row in absent if row[0].abstain_kind == "generic"]
+    gate = on_topic_gate(dev, generic)
+    everyone = [("topic", row) for row in dev] + [("generic", row) for row in generic]
+    everyone += [("absent", row) for row in absent if row[0].abstain_kind != "generic"]
+    passed = {"topic": [], "topic3": [], "generic": [], "absent": []}
+    for i, (kind, (q, found)) in enumerate(everyone):
+        rest_dev = [r for k, r in everyone[:i] + everyone[i + 1:] if k == "topic"]
+        rest_generic = [r for k, r in everyone[:i] + everyone[i + 1:] if k == "generic"]
+        ok = on_topic(assistant, found, on_topic_gate(rest_dev, rest_generic))
+        passed[kind].append(ok)
+        if kind == "topic" and len(q.gold_titles) >= 3:
+            passed["topic3"].append(ok)
+    print(f"TOPIC_MIN_COSINE = {gate:.2f}  (on-topic gate; leave one out on dev:)")
+    print(f"  dev summary topics turned away {passed['topic'].count(False)} of {len(passed['topic'])} "
+          f"({passed['topic3'].count(False)} of {len(passed['topic3'])} with >= 3 gold papers); let through: "
+          f"generic off-topic {sum(passed['generic'])} of {len(generic)}, "
+          f"other abstain questions {sum(passed['absent'])} of {len(passed['absent'])} (hard.jsonl in-domain absent, "
+          "gold.jsonl abstain; topics as typed and as routed)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--min-precision", type=float, default=0.70)
@@ -101,6 +146,7 @@ def main() -> None:
         rec, prec = recall_precision(rows, scored(model, rows), floor)
         print(f"  {name} ({len(rows)} questions): recall {rec:.3f} precision {prec:.3f}   [{parts}]"
               + ("  (frozen: reported, not tuned on)" if name == "test" else ""))
+    on_topic_report(settings, dev)
 
 
 if __name__ == "__main__":

@@ -37,3 +37,40 @@ def test_topic_core_drops_which_papers_with_two_verbs():
     question = "Which papers build or study LLM-based agents that act in environments like the web or games?"
     assert topic_core(question) == "LLM-based agents that act in environments the web or games"
     assert topic_core("Which papers propose and evaluate benchmarks for reasoning?") == "benchmarks for reasoning"
+
+
+def _found(cosine: float, coverage: float, relevances: list[float]):
+    """Candidates most relevant first, each with the best-chunk cosine and keyword coverage given."""
+    from assistant.gather import Candidate
+    from assistant.retrieval import PaperHit
+    from ingest.records import Paper
+
+    out = []
+    for i, rel in enumerate(relevances):
+        hit = PaperHit(paper=Paper(title=f"Paper {i}", abstract="An abstract."), paper_id=f"p{i}", score=rel,
+                       dense=cosine, bm25=None)
+        out.append(Candidate(hit=hit, cosine=cosine, z=2.0, coverage=coverage, title_coverage=coverage, bm25=0.0,
+                             relevance=rel))
+    return out
+
+
+def _assistant(make_settings):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(settings=make_settings())  # on_topic reads only the answers' cosine bar from it
+
+
+def test_keywords_speak_for_a_topic_the_embedding_finds_near(make_settings):
+    from assistant.gather import on_topic
+
+    assistant = _assistant(make_settings)
+    # a cosine over the gate but under the answers' bar: the topic's keyword coverage decides
+    assert on_topic(assistant, _found(0.40, 0.45, [0.9, 0.5, 0.2]))
+    assert not on_topic(assistant, _found(0.40, 0.30, [0.9, 0.5, 0.2]))
+
+
+def test_topic_far_from_every_paper_abstains_whatever_its_keywords_cover(make_settings):
+    from assistant.gather import on_topic
+
+    # "What are the common side effects of ibuprofen?": "side effects" covers much of it, no paper is near it
+    assert not on_topic(_assistant(make_settings), _found(0.12, 0.61, [0.98, 0.95, 0.93]))

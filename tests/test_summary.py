@@ -151,6 +151,13 @@ def test_topic_with_nothing_relevant_says_so_and_cites_nothing(real_settings):
     assert summary.abstained and summary.citations == [] and "no papers on this topic" in summary.overview
 
 
+@pytest.mark.parametrize("question", ["What are the common side effects of ibuprofen?",
+                                      "How do I set up a Python virtual environment on Windows?"])
+def test_off_topic_question_sharing_words_with_the_corpus_gets_no_summary(real_settings, question):
+    summary = assistant.summarize(question, settings=real_settings(), backend="extractive")
+    assert summary.abstained and summary.citations == []
+
+
 def test_broad_topic_is_capped_and_says_so(real_settings):
     summary = assistant.summarize("reinforcement learning", settings=real_settings(), max_papers=5)
     assert summary.capped and summary.kept == 5
