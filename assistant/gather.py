@@ -65,7 +65,7 @@ _SCAFFOLD = [
     r"i'?m (?:looking for|writing|interested in|trying to (?:find|understand))(?: (?:a|the|some))?(?: related[- ]work section| work| papers| research)?(?: on| about)?",
     r"(?:can|could) you (?:please )?(?:give me|provide|write)?",
     r"(?:give|show|tell) me",
-    r"(?:please )?(?:summari[sz]e|overview of|an overview of|a summary of|survey)",
+    r"(?:please )?(?:summari[sz]e|overview of|an overview of|a summary of|(?:an? )?survey(?! (?:or|and|papers?|articles?|works?)\b)(?: of| on)?)",  # "survey papers" is a topic
     r"what (?:does|do|did) (?:the|this) (?:corpus|collection|literature|research|work|papers?)(?: in this collection| here)? (?:say|tell us|know) about",
     r"what (?:have|has) (?:people|researchers|papers|the papers|work)(?: in this collection| here)? (?:found|shown|learned|done)(?: about| on)?",
     r"what (?:work|papers|research|approaches|methods)(?: here| in this collection)? (?:exists? )?(?:on|about|to|for)?",

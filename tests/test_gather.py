@@ -39,6 +39,14 @@ def test_topic_core_drops_which_papers_with_two_verbs():
     assert topic_core("Which papers propose and evaluate benchmarks for reasoning?") == "benchmarks for reasoning"
 
 
+def test_topic_core_drops_survey_as_a_request_but_keeps_survey_papers_as_the_topic():
+    from assistant.gather import topic_core
+
+    assert topic_core("Can you survey the work on model merging?") == "model merging"
+    assert topic_core("Give me a survey of reward hacking") == "reward hacking"
+    assert "survey or tutorial papers" in topic_core("Are there any survey or tutorial papers I could start from?")
+
+
 def _found(cosine: float, coverage: float, relevances: list[float]):
     """Candidates most relevant first, each with the best-chunk cosine and keyword coverage given."""
     from assistant.gather import Candidate
