@@ -66,6 +66,12 @@ def test_comparison_splits_into_its_two_described_works():
                                                                   "the harder benchmark of reasoning about actions"]
 
 
+def test_comparison_splits_at_differ_from_before_a_with_inside_one_description():
+    assert split_sides("How does the optimizer that tracks uncertainty with a Kalman-style update differ from the "
+                       "approach that builds surrogate losses?") == [
+        "the optimizer that tracks uncertainty with a Kalman-style update", "the approach that builds surrogate losses"]
+
+
 @pytest.mark.slow
 def test_overview_question_in_chat_is_answered_as_a_summary(real_settings):
     chat = assistant.chat_session(settings=real_settings(), backend="extractive")
