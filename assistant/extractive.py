@@ -126,12 +126,17 @@ class SentencePicker:
         return sorted(out, key=lambda r: (r[3] in ("background", "other") and any(
             o[4] > 0 and o[3] not in ("background", "other") for o in out), -r[0], r[1]))
 
+    @property
+    def model(self) -> AnsweringModel:
+        """The fitted sentence model (``assistant.answering``), read on first use."""
+        if self._model is None:
+            self._model = AnsweringModel()
+        return self._model
+
     def answering(self, question: str, text: str) -> list[tuple[float, int, str]]:
         """(probability, position, sentence): how likely each sentence states what the question asks
         (``assistant.answering``, fitted on dev lookups), most likely first."""
-        if self._model is None:
-            self._model = AnsweringModel()
-        return self._model.rank(sentence_features(self, question, text))
+        return self.model.rank(sentence_features(self, question, text))
 
     def best_sentence(self, question: str, text: str) -> str | None:
         if len(content_words(question)) <= NAME_ONLY_WORDS:  # "What is KOALA++?": the contribution says what it is
@@ -148,8 +153,7 @@ class SentencePicker:
         ranked = self.answering(question, text)
         if not ranked:
             return []
-        assert self._model is not None
-        picked = ranked[:1] + [r for r in ranked[1:2] if r[0] >= self._model.second_min]
+        picked = ranked[:1] + [r for r in ranked[1:2] if r[0] >= self.model.second_min]
         return [r[2] for r in sorted(picked, key=lambda r: r[1])]
 
     def compose(self, question: str, texts: list[str], limit: int, dense: list[float | None] | None = None,
