@@ -8,7 +8,7 @@ evals route the same way; the caller can force a kind (``kind=`` on ``ask``/``st
                looking for work on X", "give me the papers about X", "has anyone here looked at X?",
                "show me what you have on X", "any research in here on X?", "X: what's in the collection?".
   ``compare``  "compare A and B", "how does A differ from B?", "A versus B", "what do A and B have in
-               common?", where A and B describe two works.
+               common?", "which works better for Z, A or B?", where A and B describe two works.
   ``answer``   everything else.
 """
 
@@ -95,6 +95,8 @@ def question_kind(question: str) -> str:
     quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
     from assistant.extractive import _QUANTITY
 
+    if is_choice(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
+        return "compare"
     if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and not (
             _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
         return "compare"
@@ -102,6 +104,16 @@ def question_kind(question: str) -> str:
             not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
         return "summary"
     return "answer"
+
+
+def is_choice(question: str) -> bool:
+    """"Which works better for Z: A, or B?" where A and B each describe a work (three content words or more),
+    not name one thing ("Adam or SGD?" stays a question about one finding)."""
+    from assistant.compare import choice_sides
+    from assistant.text import content_words
+
+    sides = choice_sides(question)
+    return len(sides) == 2 and all(len(content_words(s)) >= 3 for s in sides)
 
 
 def overview_topic(question: str) -> str:

@@ -1,0 +1,84 @@
+"""Comparison questions as users phrase them: a choice ("which works better, A or B?"), the two works after a
+colon, a closing "Contrast them.", a split word used inside a description. Each reaches the comparison path
+and splits into its two described works."""
+
+from __future__ import annotations
+
+import pytest
+
+import assistant
+from assistant.compare import split_sides
+from assistant.route import question_kind
+
+
+@pytest.mark.parametrize("question", [
+    "Which works better for picking one of several sampled answers: weighting each answer by the model's own "
+    "probability with a majority vote, or scoring each answer by how confident its token distribution is?",
+    "For data augmentation, which helps generalization more: learning which image transformations to apply "
+    "during training, or shifting feature statistics adversarially?",
+    "Learning which image transformations to apply during training or shifting feature statistics "
+    "adversarially: which is better?",
+])
+def test_choice_between_two_described_works_is_routed_as_a_comparison(question):
+    assert question_kind(question) == "compare"
+
+
+@pytest.mark.parametrize("question", [
+    "Which is better for small datasets, fine-tuning or prompting?",
+    "Which optimizer converged faster in the Kalman paper, Adam or SGD?",
+])
+def test_choice_between_named_things_stays_a_direct_answer(question):
+    assert question_kind(question) == "answer"
+
+
+def test_choice_splits_at_its_or_not_at_a_with_inside_a_description():
+    assert split_sides("Which is more useful for wireless networks, steering the beam of an antenna surface with a "
+                       "bandit algorithm or predicting signal strength maps from building data?") == [
+        "steering the beam of an antenna surface with a bandit algorithm",
+        "predicting signal strength maps from building data"]
+
+
+def test_choice_clause_after_the_two_works_is_dropped():
+    assert split_sides("Learning which image transformations to apply during training or shifting feature statistics "
+                       "adversarially: which is better?") == [
+        "Learning which image transformations to apply during training", "shifting feature statistics adversarially"]
+
+
+def test_two_works_described_after_a_colon_are_split_there():
+    assert split_sides("How do the two systems that dispatch requests among LLMs differ: the one that guarantees a "
+                       "service level at the lowest cost, and the one that routes each prompt with a learned predictor?") == [
+        "the one that guarantees a service level at the lowest cost", "the one that routes each prompt with a learned predictor"]
+
+
+def test_closing_contrast_them_sentence_is_not_part_of_the_second_work():
+    assert split_sides("Two ways to cut overthinking: a model that decides per query whether to reason at length, and "
+                       "pruning the verification steps of distilled chains of thought. Contrast them.") == [
+        "a model that decides per query whether to reason at length",
+        "pruning the verification steps of distilled chains of thought"]
+
+
+def test_split_word_used_twice_splits_where_both_descriptions_keep_their_words():
+    # "with" occurs inside the first description and between the two works: the second one leaves two descriptions
+    assert split_sides("Contrast fixing over-confidence with groups of similar samples rather than confidence bins "
+                       "with keeping an updated classifier from breaking old correct predictions.") == [
+        "fixing over-confidence with groups of similar samples rather than confidence bins",
+        "keeping an updated classifier from breaking old correct predictions"]
+
+
+@pytest.mark.slow
+def test_choice_question_gets_a_table_citing_both_papers(real_settings):
+    answer = assistant.ask("Which is more useful for wireless networks, learning where to point the beam of a programmable "
+                           "antenna surface with a bandit algorithm or predicting signal strength maps from building "
+                           "and terrain data?", settings=real_settings(), backend="extractive")
+    assert answer.kind == "compare" and [r["n"] for r in answer.comparison] == [1, 2]
+    assert {"HoloBeam", "Geo2SigMap"} <= {c.title.split(":")[0] for c in answer.citations}
+
+
+@pytest.mark.slow
+def test_colon_form_comparison_cites_both_papers(real_settings):
+    answer = assistant.ask("How do the two systems that dispatch requests among many LLMs differ: the one that picks a "
+                           "model from a zoo while guaranteeing a service level at minimum cost, and the one that routes "
+                           "each user prompt in real time to one of many expert models?",
+                           settings=real_settings(), backend="extractive")
+    assert answer.kind == "compare" and [r["n"] for r in answer.comparison] == [1, 2]
+    assert {"MESS+", "Tryage"} <= {c.title.split(":")[0] for c in answer.citations}
