@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import cite
 from assistant.roles import role
+from assistant.sides import split_sides
 from assistant.text import content_words, split_sentences, strip_citations, support
 
 if TYPE_CHECKING:
@@ -28,75 +29,6 @@ if TYPE_CHECKING:
 COLUMNS = ("problem", "method", "result")
 SIDE_DEPTH = 3  # candidates per described work
 WHOLE_WEIGHT = 3.0  # weight of the whole question's retrieval score when choosing each side's paper among its own SIDE_DEPTH best (dev compare questions: 0.5 -> 26 of 28 pairs right, 3.0 -> 28 of 28)
-_HEAD = re.compile(
-    r"^\s*(?:please\s+)?(?:compare|contrast|how (?:does|do|did|is|are)|what (?:is|are) the (?:main )?"
-    r"(?:difference|differences|similarities)s? between|what do|in what way(?:s)? (?:does|do)|"
-    r"what distinguishes|how would you compare)\s+", re.IGNORECASE)
-_TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast)(?:\s+(?:in|on) [^?]*)?[?.!]*\s*$|\s+have in common[?.!]*\s*$"
-                   r"|\s*[?.!]+\s*$", re.IGNORECASE)
-_SPLITS = (
-    re.compile(r"\s+(?:versus|vs\.?)\s+", re.IGNORECASE),
-    re.compile(r"\s+(?:differ(?:s)? from|compared? (?:to|with)|as opposed to)\s+", re.IGNORECASE),
-    # a comma before "and the ..." closes the first description: "the one that A with B, and the one that C"
-    re.compile(r",\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)", re.IGNORECASE),
-    # weaker than "differ from": "the optimizer that tracks X with a Y update differ from ..." splits at "differ"
-    re.compile(r"\s+(?:against|relative to|with)\s+", re.IGNORECASE),
-    re.compile(r"\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)", re.IGNORECASE),
-    re.compile(r"\s+and\s+", re.IGNORECASE),
-)
-# "which works better for Z: A, or B?", "For Z, which helps more: A or B?", "A or B: which is better?": a choice
-# between two described works; the clause asking "which ... better" is dropped and the rest splits at "or"
-_CHOICE = re.compile(r"\b(?:which|what)\b[^:?]*?\b(?:better|best|more|worse|preferable|stronger|superior|faster|"
-                     r"cheaper|wins?)\b[^:,?]*(?:[:,]|$|\?)", re.IGNORECASE)
-_OR_SPLITS = (re.compile(r",\s+or\s+", re.IGNORECASE), re.compile(r"\s+or\s+", re.IGNORECASE))
-# a closing sentence that only asks for the comparison: "... . Contrast them.", "... . How do they differ?"
-_CLOSER = re.compile(r"(?<=[.?!])\s+(?:please\s+)?(?:(?:contrast|compare)\s+(?:them|the two|both|these|those)\b"
-                     r"|how\s+do\s+(?:they|the two|these|those)\s+(?:differ|compare)\b"
-                     r"|what\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b)[^.?!]*[.?!]*\s*$", re.IGNORECASE)
-
-
-def _split_at(body: str, patterns: tuple[re.Pattern[str], ...]) -> list[str]:
-    """``body`` split at the first pattern that leaves two descriptions (two content words each); when that
-    pattern occurs more than once, at the occurrence that leaves the shorter side longest ("fixing X with
-    groups of Y with keeping Z" splits at the second "with")."""
-    for pattern in patterns:
-        cuts = [(body[: m.start()].strip(" ,;"), body[m.end():].strip(" ,;")) for m in pattern.finditer(body)]
-        cuts = [c for c in cuts if all(len(content_words(p)) >= 2 for p in c)]
-        if cuts:
-            return list(max(cuts, key=lambda c: min(len(content_words(p)) for p in c)))
-    return []
-
-
-def choice_sides(question: str) -> list[str]:
-    """The two works of "which is better for Z, A or B?" (the choice before or after its clause), else []."""
-    q = _CLOSER.sub("", question.strip())
-    m = _CHOICE.search(q)
-    if m is None or not re.search(r"\bor\b", q, re.IGNORECASE):
-        return []
-    body = q[m.end():] if m.end() < len(q.rstrip("?.! ")) else q[: m.start()]
-    return _split_at(body.strip().rstrip("?.! ").strip(" ,;:"), _OR_SPLITS)
-
-
-def split_sides(question: str) -> list[str]:
-    """The two described works of a comparison question, or [] when it does not split into two.
-
-    A choice ("which works better for Z, A or B?") splits at its "or"; otherwise the question before a colon
-    ("Compare A with B: what did each find?") and then the part after it ("How do the two ... differ: the
-    one that A, and the one that B?") are tried."""
-    choice = choice_sides(question)
-    if choice:
-        return choice
-    q = _CLOSER.sub("", question.strip())
-    bodies = [_TAIL.sub("", _HEAD.sub("", q))]
-    if ":" in q:
-        bodies.append(_TAIL.sub("", _HEAD.sub("", q[q.index(":") + 1:].strip())))
-    for body in bodies:
-        sides = _split_at(body, _SPLITS)
-        if sides:
-            return sides
-    return []
-
-
 def pick_pair(assistant: Assistant, question: str, k: int | None, mode: str | None,
               filters: Filters | None) -> tuple[RetrievalResult, list[tuple[str, list[PaperHit]]]] | None:
     """Retrieval for a comparison: each side's best paper first ([1], [2]), then the whole question's hits;

@@ -70,6 +70,13 @@ _COMPARE = re.compile(
     r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|(?:the|any|main|key)\s+differences?)\b",
     re.IGNORECASE,
 )
+# cues that make a comparison only when the question splits into two described works (assistant.sides)
+_LOOSE_COMPARE = re.compile(
+    r"\bdifferent\s+from\b|\bdistinguish(?:es)?\b.*\bfrom\b|\bsets?\b.*\bapart\s+from\b|\bstacks?\s+up\s+against\b"
+    r"|\b(?:how|where|in what ways?)\b.*\b(?:differ|relate|similar)\b|^\s*(?:do|does)\b.*\bdiffer\b"
+    r"|\b(?:how|where)\s+do\s+(?:they|the two|these|both)\s+(?:differ|compare|contrast)\b"
+    r"|\bwhat\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b",
+    re.IGNORECASE)
 _TOPIC_PREFIX = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
     r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|"
@@ -95,7 +102,7 @@ def question_kind(question: str) -> str:
     quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
     from assistant.extractive import _QUANTITY
 
-    if is_choice(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
+    if is_comparison_of_described_works(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
         return "compare"
     if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and not (
             _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
@@ -106,14 +113,16 @@ def question_kind(question: str) -> str:
     return "answer"
 
 
-def is_choice(question: str) -> bool:
-    """"Which works better for Z: A, or B?" where A and B each describe a work (three content words or more),
-    not name one thing ("Adam or SGD?" stays a question about one finding)."""
-    from assistant.compare import choice_sides
-    from assistant.text import content_words
+def is_comparison_of_described_works(question: str) -> bool:
+    """A choice ("which works better for Z, A or B?") or a looser comparison cue ("how is A different from B?",
+    "what distinguishes A from B?", "tell me how A and B differ") whose two sides each describe a work (three
+    content words or more: "Adam or SGD?" stays a question about one finding)."""
+    from assistant.extractive import _QUANTITY
+    from assistant.sides import choice_sides, described_works
 
-    sides = choice_sides(question)
-    return len(sides) == 2 and all(len(content_words(s)) >= 3 for s in sides)
+    if choice_sides(question):
+        return described_works(question)
+    return bool(_LOOSE_COMPARE.search(question)) and not _QUANTITY.search(question) and described_works(question)
 
 
 def overview_topic(question: str) -> str:

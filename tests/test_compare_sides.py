@@ -82,3 +82,42 @@ def test_colon_form_comparison_cites_both_papers(real_settings):
                            settings=real_settings(), backend="extractive")
     assert answer.kind == "compare" and [r["n"] for r in answer.comparison] == [1, 2]
     assert {"MESS+", "Tryage"} <= {c.title.split(":")[0] for c in answer.citations}
+
+
+_A = "the optimizer that tracks gradient uncertainty with a Kalman-style update"
+_B = "the method that builds cheap surrogate losses in the output space"
+
+
+@pytest.mark.parametrize("question", [
+    f"How is {_A} different from {_B}?",
+    f"What distinguishes {_A} from {_B}?",
+    f"What sets {_A} apart from {_B}?",
+    f"How does {_A} stack up against {_B}?",
+    f"Tell me how {_A} and {_B} differ.",
+    f"{_A} and {_B}: how do they differ?",
+    f"Where do {_A} and {_B} differ?",
+])
+def test_looser_comparison_wording_between_two_described_works_is_a_comparison(question):
+    assert question_kind(question) == "compare" and split_sides(question) == [_A, _B]
+
+
+@pytest.mark.parametrize("question", [
+    f"I'd like a comparison of {_A} and {_B}.",
+    f"What are the pros and cons of {_A} versus {_B}?",
+    f"Explain the difference between {_A} and {_B}.",
+])
+def test_request_before_the_first_work_is_not_part_of_it(question):
+    assert split_sides(question) == [_A, _B]
+
+
+def test_and_between_the_works_wins_over_a_with_inside_the_first_one():
+    # "how do A and B differ?": A holds "with"; cutting there would leave "a Kalman-style update and B" as one work
+    assert split_sides(f"How do {_A} and {_B} differ?") == [_A, _B]
+
+
+@pytest.mark.parametrize("question", [
+    "How is accuracy different from the earlier version?",
+    "What distinguishes hard prompts from easy ones in the difficulty benchmark?",
+])
+def test_looser_comparison_wording_about_one_work_stays_a_direct_answer(question):
+    assert question_kind(question) == "answer"
