@@ -19,24 +19,24 @@ from assistant.text import content_words
 
 # the request before the first work: "compare", "how do", "the difference between", "I'd like a comparison of"
 _HEAD = re.compile(
-    r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
+    r"^\s*(?:(?:in|for|on|within|among|regarding)\s+[^,:?]{3,60},\s*)?(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
     r"(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?"
     r"|(?:tell me|explain|describe)\s+how|(?:how|where)\s+(?:does|do|did|is|are)|what\s+(?:do|does)|(?:do|does)"
     r"|in what ways?\s+(?:does|do|is|are)|what distinguishes|what sets|how would you compare"
     r"|[^,:?]*?\b(?:differences?|similarities|comparison|contrast|pros and cons)\s+(?:between|of))\s+", re.IGNORECASE)
 # the request after the second work: ": what did each find?", "differ?", "have in common?", "apart?"
-_TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast|similar|apart)(?:\s+(?:in|on) [^?]*)?[?.!]*\s*$"
+_TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast|similar|apart)(?:\s+(?:in|on|for|when|at) [^?]*)?[?.!]*\s*$"
                    r"|\s+have in common[?.!]*\s*$|\s*[?.!]+\s*$", re.IGNORECASE)
-_STRONG = (  # each its own group, in this order
-    (re.compile(r"\s+(?:versus|vs\.?)\s+", re.IGNORECASE),),
-    (re.compile(r"\s+(?:differ(?:s)? from|(?:is\s+|are\s+)?different from|compared? (?:to|with)|as opposed to|"
-                r"stacks? up against)\s+", re.IGNORECASE),),
+_STRONG = (  # "how does A differ from B?" and "A versus B" weighed together (either may sit inside a description)
+    (re.compile(r"\s+(?:versus|vs\.?)\s+", re.IGNORECASE),
+     re.compile(r"\s+(?:differ(?:s)? from|(?:is\s+|are\s+)?different from|compared? (?:to|with)|as opposed to|"
+                r"stacks? up against)\s+", re.IGNORECASE)),
     # a comma before "and the ..." closes the first description: "the one that A with B, and the one that C"
     (re.compile(r",\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)", re.IGNORECASE),),
 )
 # weak split words, weighed together: "compare A with B" (A may hold "and"), "how do A and B differ" (A may hold "with")
 _WEAK = (re.compile(r"\s+(?:against|relative to|with)\s+", re.IGNORECASE),
-         re.compile(r"\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)", re.IGNORECASE))
+         re.compile(r"\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)|,\s+and\s+", re.IGNORECASE))
 _LAST = (re.compile(r"\s+and\s+", re.IGNORECASE),)
 _FROM = (re.compile(r"\s+(?:apart\s+)?from\s+", re.IGNORECASE),)
 _DISTINGUISH = re.compile(r"^\s*(?:please\s+)?what\s+(?:distinguishes|sets)\b", re.IGNORECASE)

@@ -121,3 +121,26 @@ def test_and_between_the_works_wins_over_a_with_inside_the_first_one():
 ])
 def test_looser_comparison_wording_about_one_work_stays_a_direct_answer(question):
     assert question_kind(question) == "answer"
+
+
+def test_differ_from_wins_over_a_versus_inside_the_second_work():
+    assert split_sides("How does exploring without rewards in linear mixture models differ from the study of novelty "
+                       "bonuses computed over the whole run versus within one episode?") == [
+        "exploring without rewards in linear mixture models",
+        "the study of novelty bonuses computed over the whole run versus within one episode"]
+
+
+def test_comma_and_between_the_works_wins_over_a_with_inside_the_first_one():
+    assert split_sides("Bandits whose rewards are only roughly linear with few relevant features, and online learning "
+                       "for opening costly boxes: compare their regret guarantees.") == [
+        "Bandits whose rewards are only roughly linear with few relevant features",
+        "online learning for opening costly boxes"]
+
+
+def test_setting_before_the_question_and_after_differ_is_left_out_of_the_works():
+    assert split_sides("In recommender systems, how does modelling clicks and purchases as stages of one preference "
+                       "differ from filtering out each user's noisy interactions?") == [
+        "modelling clicks and purchases as stages of one preference", "filtering out each user's noisy interactions"]
+    assert split_sides("How do composing hierarchical function decompositions and searching over natural-language plans "
+                       "differ for code generation?") == [
+        "composing hierarchical function decompositions", "searching over natural-language plans"]
