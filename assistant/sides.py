@@ -4,7 +4,8 @@ Users phrase a comparison many ways; each form has a cue that says where the fir
   "compare A with B", "A versus B", "how does A differ from / is A different from B?"   (a split phrase)
   "how do A and B differ?", "the difference between A and B", "what do A and B have in common?"  ("and")
   "what distinguishes A from B?", "what sets A apart from B?"                           ("from")
-  "which works better for Z: A, or B?", "A or B: which is better?", "should I use A or B?"  (a choice: "or")
+  "which works better for Z: A, or B?", "A or B: which is better?", "should I use A or B?"  (a choice: "or";
+  "between A and B, which is better?", "A and B: which works better?": "and")
   "How do the two ... differ: the one that A, and the one that B?", "... A, and B. Contrast them."  (after a colon)
 When a split word occurs more than once ("fixing X with groups of Y with keeping Z"), the cut that leaves the
 shorter description longest is taken. Splitting is pure wording (microseconds); ``assistant.compare`` retrieves
@@ -71,14 +72,13 @@ def _split_at(body: str, *groups: tuple[re.Pattern[str], ...]) -> list[str]:
 
 def choice_sides(question: str) -> list[str]:
     """The two works of a choice ("which is better for Z, A or B?", "A or B: which is better?", "should I use A
-    or B?", "is A or B more effective?"), else []."""
+    or B?", "is A or B more effective?", "between A and B, which works better?"), else []."""
     q = _CLOSER.sub("", question.strip())
-    if not re.search(r"\bor\b", q, re.IGNORECASE):
-        return []
+    has_or = re.search(r"\bor\b", q, re.IGNORECASE) is not None
     m = _CHOICE.search(q)
     if m is not None:
         body = q[m.end():] if m.end() < len(q.rstrip("?.! ")) else q[: m.start()]
-    elif (lead := _CHOICE_LEAD.match(q)) is not None:
+    elif has_or and (lead := _CHOICE_LEAD.match(q)) is not None:
         body = q[lead.end():].rstrip("?.! ")
         if lead.group(0).strip().lower() in ("is", "are"):  # "is A or B more effective ...": the choice ends at "more"
             end = _CHOICE_END.search(body)
@@ -87,7 +87,8 @@ def choice_sides(question: str) -> list[str]:
             body = body[: end.start()]
     else:
         return []
-    return _split_at(body.strip().rstrip("?.! ").strip(" ,;:"), _OR)
+    body = re.sub(r"^(?:between|of)\s+", "", body.strip().rstrip("?.! ").strip(" ,;:"), flags=re.IGNORECASE)
+    return _split_at(body, _OR) if has_or else _split_at(body, _WEAK[1:], _LAST)
 
 
 def split_sides(question: str) -> list[str]:

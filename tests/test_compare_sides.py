@@ -144,3 +144,11 @@ def test_setting_before_the_question_and_after_differ_is_left_out_of_the_works()
     assert split_sides("How do composing hierarchical function decompositions and searching over natural-language plans "
                        "differ for code generation?") == [
         "composing hierarchical function decompositions", "searching over natural-language plans"]
+
+
+@pytest.mark.parametrize("question", [
+    f"Between {_A} and {_B}, which works better?",
+    f"{_A} and {_B}: which is more sample-efficient?",
+])
+def test_choice_between_two_works_joined_by_and_is_a_comparison(question):
+    assert question_kind(question) == "compare" and split_sides(question) == [_A, _B]
