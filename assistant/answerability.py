@@ -192,10 +192,12 @@ def source_features(picker: SentencePicker, question: str, hits: Sequence[PaperH
 
 
 def comparison_parts(question: str) -> list[str]:
-    """The two described works of a comparison question ("how does X differ from Y?"); [] for any other."""
-    from assistant.compare import split_sides
+    """The two described works of a comparison question ("how does X differ from Y?", "which works better
+    for Z, A or B?"); [] for any other."""
+    from assistant.route import is_comparison_of_described_works
+    from assistant.sides import split_sides
 
-    return split_sides(question) if _COMPARISON.search(question) else []
+    return split_sides(question) if _COMPARISON.search(question) or is_comparison_of_described_works(question) else []
 
 
 def question_problem(question: str, picker: SentencePicker) -> str | None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.citations import cite
 from assistant.roles import role
+from assistant.sides import split_sides
 from assistant.text import content_words, split_sentences, strip_citations, support
 
 if TYPE_CHECKING:
@@ -28,32 +29,6 @@ if TYPE_CHECKING:
 COLUMNS = ("problem", "method", "result")
 SIDE_DEPTH = 3  # candidates per described work
 WHOLE_WEIGHT = 3.0  # weight of the whole question's retrieval score when choosing each side's paper among its own SIDE_DEPTH best (dev compare questions: 0.5 -> 26 of 28 pairs right, 3.0 -> 28 of 28)
-_HEAD = re.compile(
-    r"^\s*(?:please\s+)?(?:compare|contrast|how (?:does|do|did|is|are)|what (?:is|are) the (?:main )?"
-    r"(?:difference|differences|similarities)s? between|what do|in what way(?:s)? (?:does|do)|"
-    r"what distinguishes|how would you compare)\s+", re.IGNORECASE)
-_TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast)(?:\s+(?:in|on) [^?]*)?[?.!]*\s*$|\s+have in common[?.!]*\s*$"
-                   r"|\s*[?.!]+\s*$", re.IGNORECASE)
-_SPLITS = (
-    re.compile(r"\s+(?:versus|vs\.?)\s+", re.IGNORECASE),
-    re.compile(r"\s+(?:differ(?:s)? from|compared? (?:to|with)|as opposed to)\s+", re.IGNORECASE),
-    # weaker than "differ from": "the optimizer that tracks X with a Y update differ from ..." splits at "differ"
-    re.compile(r"\s+(?:against|relative to|with)\s+", re.IGNORECASE),
-    re.compile(r"\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)", re.IGNORECASE),
-    re.compile(r"\s+and\s+", re.IGNORECASE),
-)
-
-
-def split_sides(question: str) -> list[str]:
-    """The two described works of a comparison question, or [] when it does not split into two."""
-    body = _TAIL.sub("", _HEAD.sub("", question.strip()))
-    for pattern in _SPLITS:
-        parts = pattern.split(body, maxsplit=1)
-        if len(parts) == 2 and all(len(content_words(p)) >= 2 for p in parts):
-            return [p.strip(" ,;") for p in parts]
-    return []
-
-
 def pick_pair(assistant: Assistant, question: str, k: int | None, mode: str | None,
               filters: Filters | None) -> tuple[RetrievalResult, list[tuple[str, list[PaperHit]]]] | None:
     """Retrieval for a comparison: each side's best paper first ([1], [2]), then the whole question's hits;

@@ -8,7 +8,7 @@ evals route the same way; the caller can force a kind (``kind=`` on ``ask``/``st
                looking for work on X", "give me the papers about X", "has anyone here looked at X?",
                "show me what you have on X", "any research in here on X?", "X: what's in the collection?".
   ``compare``  "compare A and B", "how does A differ from B?", "A versus B", "what do A and B have in
-               common?", where A and B describe two works.
+               common?", "which works better for Z, A or B?", where A and B describe two works.
   ``answer``   everything else.
 """
 
@@ -70,6 +70,13 @@ _COMPARE = re.compile(
     r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|(?:the|any|main|key)\s+differences?)\b",
     re.IGNORECASE,
 )
+# cues that make a comparison only when the question splits into two described works (assistant.sides)
+_LOOSE_COMPARE = re.compile(
+    r"\bdifferent\s+from\b|\bdistinguish(?:es)?\b.*\bfrom\b|\bsets?\b.*\bapart\s+from\b|\bstacks?\s+up\s+against\b"
+    r"|\b(?:how|where|in what ways?)\b.*\b(?:differ|relate|similar)\b|^\s*(?:do|does)\b.*\bdiffer\b"
+    r"|\b(?:how|where)\s+do\s+(?:they|the two|these|both)\s+(?:differ|compare|contrast)\b"
+    r"|\bwhat\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b",
+    re.IGNORECASE)
 _TOPIC_PREFIX = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
     r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|"
@@ -95,6 +102,8 @@ def question_kind(question: str) -> str:
     quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
     from assistant.extractive import _QUANTITY
 
+    if is_comparison_of_described_works(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
+        return "compare"
     if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and not (
             _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
         return "compare"
@@ -102,6 +111,18 @@ def question_kind(question: str) -> str:
             not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
         return "summary"
     return "answer"
+
+
+def is_comparison_of_described_works(question: str) -> bool:
+    """A choice ("which works better for Z, A or B?") or a looser comparison cue ("how is A different from B?",
+    "what distinguishes A from B?", "tell me how A and B differ") whose two sides each describe a work (three
+    content words or more: "Adam or SGD?" stays a question about one finding)."""
+    from assistant.extractive import _QUANTITY
+    from assistant.sides import choice_sides, described_works
+
+    if choice_sides(question):
+        return described_works(question)
+    return bool(_LOOSE_COMPARE.search(question)) and not _QUANTITY.search(question) and described_works(question)
 
 
 def overview_topic(question: str) -> str:

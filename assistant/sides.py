@@ -1,0 +1,118 @@
+"""A comparison question's two described works: "how does A differ from B?" -> [A, B].
+
+Users phrase a comparison many ways; each form has a cue that says where the first work ends:
+  "compare A with B", "A versus B", "how does A differ from / is A different from B?"   (a split phrase)
+  "how do A and B differ?", "the difference between A and B", "what do A and B have in common?"  ("and")
+  "what distinguishes A from B?", "what sets A apart from B?"                           ("from")
+  "which works better for Z: A, or B?", "A or B: which is better?", "should I use A or B?"  (a choice: "or";
+  "between A and B, which is better?", "A and B: which works better?": "and")
+  "How do the two ... differ: the one that A, and the one that B?", "... A, and B. Contrast them."  (after a colon)
+When a split word occurs more than once ("fixing X with groups of Y with keeping Z"), the cut that leaves the
+shorter description longest is taken. Splitting is pure wording (microseconds); ``assistant.compare`` retrieves
+each side and ``assistant.route`` uses it to tell a comparison of two described works from a lookup.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.text import content_words
+
+# the request before the first work: "compare", "how do", "the difference between", "I'd like a comparison of"
+_HEAD = re.compile(
+    r"^\s*(?:(?:in|for|on|within|among|regarding)\s+[^,:?]{3,60},\s*)?(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
+    r"(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?"
+    r"|(?:tell me|explain|describe)\s+how|(?:how|where)\s+(?:does|do|did|is|are)|what\s+(?:do|does)|(?:do|does)"
+    r"|in what ways?\s+(?:does|do|is|are)|what distinguishes|what sets|how would you compare"
+    r"|[^,:?]*?\b(?:differences?|similarities|comparison|contrast|pros and cons)\s+(?:between|of))\s+", re.IGNORECASE)
+# the request after the second work: ": what did each find?", "differ?", "have in common?", "apart?"
+_TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast|similar|apart)(?:\s+(?:in|on|for|when|at) [^?]*)?[?.!]*\s*$"
+                   r"|\s+have in common[?.!]*\s*$|\s*[?.!]+\s*$", re.IGNORECASE)
+_STRONG = (  # "how does A differ from B?" and "A versus B" weighed together (either may sit inside a description)
+    (re.compile(r"\s+(?:versus|vs\.?)\s+", re.IGNORECASE),
+     re.compile(r"\s+(?:differ(?:s)? from|(?:is\s+|are\s+)?different from|compared? (?:to|with)|as opposed to|"
+                r"stacks? up against)\s+", re.IGNORECASE)),
+    # a comma before "and the ..." closes the first description: "the one that A with B, and the one that C"
+    (re.compile(r",\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)", re.IGNORECASE),),
+)
+# weak split words, weighed together: "compare A with B" (A may hold "and"), "how do A and B differ" (A may hold "with")
+_WEAK = (re.compile(r"\s+(?:against|relative to|with)\s+", re.IGNORECASE),
+         re.compile(r"\s+and\s+(?=(?:the|a|an|one|that|those|this)\b)|,\s+and\s+", re.IGNORECASE))
+_LAST = (re.compile(r"\s+and\s+", re.IGNORECASE),)
+_FROM = (re.compile(r"\s+(?:apart\s+)?from\s+", re.IGNORECASE),)
+_DISTINGUISH = re.compile(r"^\s*(?:please\s+)?what\s+(?:distinguishes|sets)\b", re.IGNORECASE)
+# "which works better for Z: A, or B?", "For Z, which helps more: A or B?", "A or B: which is better?"
+_CHOICE = re.compile(r"\b(?:which|what)\b[^:?]*?\b(?:better|best|more|worse|preferable|stronger|superior|faster|"
+                     r"cheaper|wins?|should|recommend|prefer|pick|choose)\b[^:,?]*(?:[:,]|$|\?)", re.IGNORECASE)
+# "should I use A or B for Z?", "is A or B more effective for Z?"
+_CHOICE_LEAD = re.compile(r"^\s*(?:(?:should|would|could|can)\s+(?:i|we|you|one)\s+(?:use|pick|choose|prefer|go\s+with|try)"
+                          r"|(?:is|are))\s+", re.IGNORECASE)
+_CHOICE_END = re.compile(r"\s+(?:more|better|less|worse|faster|cheaper|preferable)\b[^,:]*$", re.IGNORECASE)
+_OR = (re.compile(r",\s+or\s+", re.IGNORECASE), re.compile(r"\s+or\s+", re.IGNORECASE))
+# a closing sentence that only asks for the comparison: "... . Contrast them.", "... . How do they differ?"
+_CLOSER = re.compile(r"(?<=[.?!])\s+(?:please\s+)?(?:(?:contrast|compare)\s+(?:them|the two|both|these|those)\b"
+                     r"|how\s+do\s+(?:they|the two|these|those)\s+(?:differ|compare)\b"
+                     r"|what\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b)[^.?!]*[.?!]*\s*$", re.IGNORECASE)
+
+
+def _cuts(body: str, patterns: tuple[re.Pattern[str], ...]) -> list[tuple[str, str]]:
+    cuts = [(body[: m.start()].strip(" ,;"), body[m.end():].strip(" ,;")) for p in patterns for m in p.finditer(body)]
+    return [c for c in cuts if all(len(content_words(s)) >= 2 for s in c)]
+
+
+def _split_at(body: str, *groups: tuple[re.Pattern[str], ...]) -> list[str]:
+    """``body`` cut at the first group of split words that leaves two descriptions (two content words each);
+    among that group's cuts, the one that leaves the shorter description longest."""
+    for group in groups:
+        cuts = _cuts(body, group)
+        if cuts:
+            return list(max(cuts, key=lambda c: min(len(content_words(s)) for s in c)))
+    return []
+
+
+def choice_sides(question: str) -> list[str]:
+    """The two works of a choice ("which is better for Z, A or B?", "A or B: which is better?", "should I use A
+    or B?", "is A or B more effective?", "between A and B, which works better?"), else []."""
+    q = _CLOSER.sub("", question.strip())
+    has_or = re.search(r"\bor\b", q, re.IGNORECASE) is not None
+    m = _CHOICE.search(q)
+    if m is not None:
+        body = q[m.end():] if m.end() < len(q.rstrip("?.! ")) else q[: m.start()]
+    elif has_or and (lead := _CHOICE_LEAD.match(q)) is not None:
+        body = q[lead.end():].rstrip("?.! ")
+        if lead.group(0).strip().lower() in ("is", "are"):  # "is A or B more effective ...": the choice ends at "more"
+            end = _CHOICE_END.search(body)
+            if end is None:
+                return []
+            body = body[: end.start()]
+    else:
+        return []
+    body = re.sub(r"^(?:between|of)\s+", "", body.strip().rstrip("?.! ").strip(" ,;:"), flags=re.IGNORECASE)
+    return _split_at(body, _OR) if has_or else _split_at(body, _WEAK[1:], _LAST)
+
+
+def split_sides(question: str) -> list[str]:
+    """The two described works of a comparison question, or [] when it does not split into two.
+
+    A choice splits at its "or"; otherwise the question before a colon ("Compare A with B: what did each
+    find?") and then the part after it ("How do the two ... differ: the one that A, and the one that B?")."""
+    choice = choice_sides(question)
+    if choice:
+        return choice
+    q = _CLOSER.sub("", question.strip())
+    groups = ((_FROM,) if _DISTINGUISH.match(q) else ()) + _STRONG + (_WEAK, _LAST)
+    bodies = [_TAIL.sub("", _HEAD.sub("", q, count=1))]
+    if ":" in q:
+        bodies.append(_TAIL.sub("", _HEAD.sub("", q[q.index(":") + 1:].strip(), count=1)))
+    for body in bodies:
+        sides = _split_at(body, *groups)
+        if sides:
+            return sides
+    return []
+
+
+def described_works(question: str) -> bool:
+    """Whether the question splits into two works that are each described (three content words or more), not
+    named ("Adam or SGD?" is a question about one finding)."""
+    sides = split_sides(question)
+    return len(sides) == 2 and all(len(content_words(s)) >= 3 for s in sides)
