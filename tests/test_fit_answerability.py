@@ -79,3 +79,41 @@ def test_overview_questions_do_not_change_the_fitted_model():
     alone, mixed = Model(rows, ("coverage", "dense"), 0.1), Model(rows + overview, ("coverage", "dense"), 0.1)
     feats = rows[1]["features"]
     assert mixed.proba(feats) == pytest.approx(alone.proba(feats))
+
+
+def _with_ablations(rows: list[dict], seed: int = 2) -> list[dict]:
+    """Each lookup also gets its ablated copy: the same question with its gold paper gone, so five near misses
+    whose best one looks nearly as strong as a gold paper (label 0)."""
+    rng = random.Random(seed)
+    out = []
+    for r in rows:
+        if r["kind"] == "lookup":
+            feats = [{f: min(1.0, max(0.0, (0.55 if rank == 0 else 0.3) + rng.gauss(0, 0.12))) for f in FEATURES} for rank in range(5)]
+            r = dict(r, ablated=[{"features": feats, "halves": [], "labels": [0] * 5, "titles": [f"t{i}" for i in range(5)]}])
+        out.append(r)
+    return out
+
+
+def test_an_ablated_copy_is_held_out_with_its_own_question():
+    """Cross-validation deals a question's ablated copies into its fold: what they hold never changes the
+    out-of-fold probability of their own question, only the models that judge the other folds."""
+    rows = _with_ablations(_rows())
+    oof = cross_validate(rows, folds=5, features=("coverage", "dense"), C=0.1, ablation_weight=1.0)
+    i = 1  # a lookup
+    changed = [dict(r) for r in rows]
+    changed[i]["ablated"] = [dict(changed[i]["ablated"][0], features=[{f: 1.0 for f in FEATURES}] * 5)]
+    moved = cross_validate(changed, folds=5, features=("coverage", "dense"), C=0.1, ablation_weight=1.0)
+    assert moved[i] == oof[i]
+    assert any(m != o for j, (m, o) in enumerate(zip(moved, oof)) if j != i)
+
+
+def test_ablated_copies_train_only_with_a_weight_and_never_count_in_the_figures():
+    rows = _rows()
+    ablated = _with_ablations(rows)
+    near_miss = [{f: 0.55 for f in FEATURES}]
+    plain, unweighted = Model(rows, ("coverage", "dense"), 0.1), Model(ablated, ("coverage", "dense"), 0.1)
+    weighted = Model(ablated, ("coverage", "dense"), 0.1, ablation_weight=1.0)
+    assert unweighted.proba(near_miss) == pytest.approx(plain.proba(near_miss))
+    assert weighted.proba(near_miss)[0] < plain.proba(near_miss)[0]  # a strong near miss is now less likely relevant
+    probs = predict(weighted, ablated)
+    assert outcomes(ablated, probs, 0.5) == pytest.approx(outcomes(rows, probs, 0.5), nan_ok=True)  # the real questions only
