@@ -117,3 +117,19 @@ def test_ablated_copies_train_only_with_a_weight_and_never_count_in_the_figures(
     assert weighted.proba(near_miss)[0] < plain.proba(near_miss)[0]  # a strong near miss is now less likely relevant
     probs = predict(weighted, ablated)
     assert outcomes(ablated, probs, 0.5) == pytest.approx(outcomes(rows, probs, 0.5), nan_ok=True)  # the real questions only
+
+
+@pytest.mark.slow  # the session index uses the real MiniLM model
+def test_ablated_retrieval_is_the_runtime_retrieval_without_the_missing_paper(real_settings):
+    """Nothing absent: the papers the runtime retrieves, in its order. The top paper absent: k papers again,
+    none of them it, the runner-up now first (its rank and gap features are those of a rank-1 near miss)."""
+    from assistant.api import get_assistant
+    from evals.fit_answerability import ablated_retrieval
+
+    retriever = get_assistant(real_settings()).retriever
+    question = "Which methods compress the KV cache to make long-context inference cheaper?"
+    runtime = retriever.retrieve(question).hits
+    assert [h.paper_id for h in ablated_retrieval(retriever, question, set())] == [h.paper_id for h in runtime]
+    without = ablated_retrieval(retriever, question, {runtime[0].paper.title})
+    assert len(without) == len(runtime) and runtime[0].paper_id not in {h.paper_id for h in without}
+    assert without[0].paper_id == runtime[1].paper_id
