@@ -79,3 +79,57 @@ def test_overview_questions_do_not_change_the_fitted_model():
     alone, mixed = Model(rows, ("coverage", "dense"), 0.1), Model(rows + overview, ("coverage", "dense"), 0.1)
     feats = rows[1]["features"]
     assert mixed.proba(feats) == pytest.approx(alone.proba(feats))
+
+
+def _with_ablations(rows: list[dict], seed: int = 2) -> list[dict]:
+    """Each lookup also gets its ablated copy: the same question with its gold paper gone, so five near misses
+    whose best one looks nearly as strong as a gold paper (label 0)."""
+    rng = random.Random(seed)
+    out = []
+    for r in rows:
+        if r["kind"] == "lookup":
+            feats = [{f: min(1.0, max(0.0, (0.55 if rank == 0 else 0.3) + rng.gauss(0, 0.12))) for f in FEATURES} for rank in range(5)]
+            r = dict(r, ablated=[{"features": feats, "halves": [], "labels": [0] * 5, "titles": [f"t{i}" for i in range(5)]}])
+        out.append(r)
+    return out
+
+
+def test_an_ablated_copy_is_held_out_with_its_own_question():
+    """Cross-validation deals a question's ablated copies into its fold: what they hold never changes the
+    out-of-fold probability of their own question, only the models that judge the other folds."""
+    rows = _with_ablations(_rows())
+    oof = cross_validate(rows, folds=5, features=("coverage", "dense"), C=0.1, ablation_weight=1.0)
+    i = 1  # a lookup
+    changed = [dict(r) for r in rows]
+    changed[i]["ablated"] = [dict(changed[i]["ablated"][0], features=[{f: 1.0 for f in FEATURES}] * 5)]
+    moved = cross_validate(changed, folds=5, features=("coverage", "dense"), C=0.1, ablation_weight=1.0)
+    assert moved[i] == oof[i]
+    assert any(m != o for j, (m, o) in enumerate(zip(moved, oof)) if j != i)
+
+
+def test_ablated_copies_train_only_with_a_weight_and_never_count_in_the_figures():
+    rows = _rows()
+    ablated = _with_ablations(rows)
+    near_miss = [{f: 0.55 for f in FEATURES}]
+    plain, unweighted = Model(rows, ("coverage", "dense"), 0.1), Model(ablated, ("coverage", "dense"), 0.1)
+    weighted = Model(ablated, ("coverage", "dense"), 0.1, ablation_weight=1.0)
+    assert unweighted.proba(near_miss) == pytest.approx(plain.proba(near_miss))
+    assert weighted.proba(near_miss)[0] < plain.proba(near_miss)[0]  # a strong near miss is now less likely relevant
+    probs = predict(weighted, ablated)
+    assert outcomes(ablated, probs, 0.5) == pytest.approx(outcomes(rows, probs, 0.5), nan_ok=True)  # the real questions only
+
+
+@pytest.mark.slow  # the session index uses the real MiniLM model
+def test_ablated_retrieval_is_the_runtime_retrieval_without_the_missing_paper(real_settings):
+    """Nothing absent: the papers the runtime retrieves, in its order. The top paper absent: k papers again,
+    none of them it, the runner-up now first (its rank and gap features are those of a rank-1 near miss)."""
+    from assistant.api import get_assistant
+    from evals.fit_answerability import ablated_retrieval
+
+    retriever = get_assistant(real_settings()).retriever
+    question = "Which methods compress the KV cache to make long-context inference cheaper?"
+    runtime = retriever.retrieve(question).hits
+    assert [h.paper_id for h in ablated_retrieval(retriever, question, set())] == [h.paper_id for h in runtime]
+    without = ablated_retrieval(retriever, question, {runtime[0].paper.title})
+    assert len(without) == len(runtime) and runtime[0].paper_id not in {h.paper_id for h in without}
+    assert without[0].paper_id == runtime[1].paper_id
