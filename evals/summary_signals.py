@@ -35,10 +35,10 @@ import numpy as np
 
 from assistant.api import get_assistant, summary_candidates
 from assistant.concepts import concepts, weakest_concept, words as concept_words
-from assistant.gather import Candidate, _zscores, corpus_vectors, topic_core
+from assistant.gather import Candidate, _zscores, topic_core
 from assistant.text import content_words, split_sentences, stem
 from common.settings import Settings
-from evals.calibrate_summary import FLOORS, Row, fit, questions, recall_precision, scored
+from evals.calibrate_summary import Row, fit, questions, recall_precision, scored
 
 DENSITY_LEVELS = (0.3, 0.4, 0.5)
 BASE = ("z", "title_coverage", "prf", "bm25", "bm25_expanded")
