@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,6 +36,7 @@ DATASETS = Path(__file__).parent / "datasets"
 CAP = 20  # summary_max_papers
 FLOORS = [f / 100 for f in range(2, 61, 2)]
 Row = tuple[Question, list[Candidate]]
+Features = Callable[[Candidate], list[float]]
 
 
 def questions() -> list[tuple[Question, str]]:
@@ -60,25 +62,26 @@ def recall_precision(rows: list[Row], probs: list[np.ndarray], floor: float) -> 
     return float(np.mean(recalls)), float(np.mean(precisions))
 
 
-def fit(rows: list[Row], min_precision: float):
-    """(model, floor): the logistic bar fitted on ``rows`` and the floor with the best recall at that precision."""
+def fit(rows: list[Row], min_precision: float, features: Features = Candidate.features):
+    """(model, floor): the logistic bar over ``features`` fitted on ``rows`` and the floor with the best recall at
+    that precision."""
     from sklearn.linear_model import LogisticRegression
 
     x, y = [], []
     for q, found in rows:
         for c in found:
             if c.hit.paper.title not in q.acceptable_titles:
-                x.append(c.features())
+                x.append(features(c))
                 y.append(1 if c.hit.paper.title in q.gold_titles else 0)
     model = LogisticRegression(C=1.0, max_iter=2000).fit(np.array(x), np.array(y))
-    probs = scored(model, rows)
+    probs = scored(model, rows, features)
     results = [(recall_precision(rows, probs, f), f) for f in FLOORS]
     ok = [r for r in results if r[0][1] >= min_precision] or results
     return model, max(ok, key=lambda r: (r[0][0], r[0][1]))[1]
 
 
-def scored(model, rows: list[Row]) -> list[np.ndarray]:
-    return [model.predict_proba(np.array([c.features() for c in found]))[:, 1] for _, found in rows]
+def scored(model, rows: list[Row], features: Features = Candidate.features) -> list[np.ndarray]:
+    return [model.predict_proba(np.array([features(c) for c in found]))[:, 1] for _, found in rows]
 
 
 def abstain_topics() -> list[tuple[Question, str]]:
