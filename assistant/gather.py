@@ -55,8 +55,8 @@ FIRST_WEIGHTS = (0.988, 2.374, 0.529, 4.189)
 FIRST_INTERCEPT = -7.435
 # The bar, over (z, title_coverage, prf, bm25, bm25_expanded), and its intercept: fitted on the dev split of
 # evals/datasets/overview.jsonl, gold.jsonl subfield and hard.jsonl overview questions (python -m evals.calibrate_summary).
-WEIGHTS = (1.149, 2.044, 0.394, 2.817, 2.589)
-INTERCEPT = -7.507
+WEIGHTS = (1.152, 2.519, 0.474, 2.99, 1.942)
+INTERCEPT = -7.475
 # breadth -> (multiplier of summary_min_relevance, summary_relative_to_top override or None)
 BREADTHS = {"narrow": (3.0, 0.3), "normal": (1.0, None), "wide": (0.4, 0.0)}
 
