@@ -19,7 +19,8 @@ shipped rule picks both gold papers in 55; both gold papers are among the candid
 of 5, 8 or 15 and whole pools of 10 or 15 alike: the three others are missing from every list, a retrieval
 miss of the side's wording). Leave-one-question-out, C in (0.01, 0.1, 1, 10): side model 53-55; pair model
 53-55, 55-56 with the pair cosine; adding the answerability model's probability of each candidate for its
-side (``AnswerabilityModel.probabilities``, itself fitted on these dev questions) 53-55. No variant beats the
+side (``AnswerabilityModel.probabilities``, itself fitted on these dev questions) 53-55; appending each side's
+BM25-only top 10 to its pool (63 of 64 reachable) 52-56. No variant beats the
 rule by the 3 questions asked for adoption, so ``pick_pair`` keeps its rule. The remaining misses are papers
 the side's own retrieval ranks low on every signal (dense, BM25 and word coverage alike), which no reweighting
 of those signals recovers.
