@@ -84,6 +84,19 @@ def scored(model, rows: list[Row], features: Features = Candidate.features) -> l
     return [model.predict_proba(np.array([features(c) for c in found]))[:, 1] for _, found in rows]
 
 
+def leave_one_out(rows: list[Row], min_precision: float,
+                  features: Features = Candidate.features) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Leave-one-question-out: the mean held-out (recall, precision), each question scored by the bar and floor
+    fitted without it, and those out-of-fold probabilities (one array per question)."""
+    held, oof = [], []
+    for i, row in enumerate(rows):
+        model, floor = fit(rows[:i] + rows[i + 1:], min_precision, features)
+        prob = scored(model, [row], features)
+        held.append(recall_precision([row], prob, floor))
+        oof.append(prob[0])
+    return np.mean(held, axis=0), oof
+
+
 def abstain_topics() -> list[tuple[Question, str]]:
     """(question, topic) for the abstain questions of hard.jsonl and gold.jsonl, as typed and as routed."""
     qs = [q for name in ("hard.jsonl", "gold.jsonl") for q in load_dataset(DATASETS / name) if q.kind == "abstain"]
@@ -130,22 +143,18 @@ def main() -> None:
     data = [(q, summary_candidates(topic, settings=settings)) for q, topic in questions()]
     dev = [row for row in data if row[0].split == "dev"]
     test = [row for row in data if row[0].split == "test"]
-    held_out = []
-    for i, row in enumerate(dev):
-        model, floor = fit(dev[:i] + dev[i + 1:], args.min_precision)
-        held_out.append(recall_precision([row], scored(model, [row]), floor))
+    cv, _ = leave_one_out(dev, args.min_precision)
     model, floor = fit(dev, args.min_precision)
     print(f"WEIGHTS = {tuple(round(float(w), 3) for w in model.coef_[0])}  # z, title_coverage, prf, bm25, bm25_expanded")
     print(f"INTERCEPT = {float(model.intercept_[0]):.3f}")
     print(f"summary_min_relevance={floor:.2f}")
-    cv = np.mean(held_out, axis=0)
     print(f"  dev, leave-one-question-out ({len(dev)} questions): recall {cv[0]:.3f} precision {cv[1]:.3f}")
     for name, rows in (("dev", dev), ("test", test)):
         by = {}
         for row in rows:
             by.setdefault(row[0].id.split("-")[0], []).append(row)
-        parts = "; ".join(f"{k} ({len(v)}) {recall_precision(v, scored(model, v), floor)[0]:.3f} / "
-                          f"{recall_precision(v, scored(model, v), floor)[1]:.3f}" for k, v in sorted(by.items()))
+        parts = "; ".join(f"{k} ({len(v)}) " + "{:.3f} / {:.3f}".format(*recall_precision(v, scored(model, v), floor))
+                          for k, v in sorted(by.items()))
         rec, prec = recall_precision(rows, scored(model, rows), floor)
         print(f"  {name} ({len(rows)} questions): recall {rec:.3f} precision {prec:.3f}   [{parts}]"
               + ("  (frozen: reported, not tuned on)" if name == "test" else ""))

@@ -38,7 +38,7 @@ from assistant.concepts import concepts, weakest_concept, words as concept_words
 from assistant.gather import Candidate, _zscores, topic_core
 from assistant.text import content_words, split_sentences, stem
 from common.settings import Settings
-from evals.calibrate_summary import Row, fit, questions, recall_precision, scored
+from evals.calibrate_summary import Row, leave_one_out, questions, recall_precision
 
 DENSITY_LEVELS = (0.3, 0.4, 0.5)
 BASE = ("z", "title_coverage", "prf", "bm25", "bm25_expanded")
@@ -142,17 +142,10 @@ def feature_fn(names: tuple[str, ...]):
 
 def loqo(rows: list[Row], names: tuple[str, ...], min_precision: float) -> tuple[float, float, float, float]:
     """(CV recall, CV precision, out-of-fold recall at ``min_precision``, its precision) with ``names`` added."""
-    features = feature_fn(names)
-    held, oof = [], []
-    for i, row in enumerate(rows):
-        model, floor = fit(rows[:i] + rows[i + 1:], min_precision, features)
-        prob = scored(model, [row], features)
-        held.append(recall_precision([row], prob, floor))
-        oof.append(prob[0])
+    cv, oof = leave_one_out(rows, min_precision, feature_fn(names))
     curve = [recall_precision(rows, oof, f) for f in [x / 200 for x in range(2, 121)]]
     ok = [r for r in curve if r[1] >= min_precision] or curve
     best = max(ok)
-    cv = np.mean(held, axis=0)
     return float(cv[0]), float(cv[1]), best[0], best[1]
 
 
