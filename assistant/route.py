@@ -66,7 +66,8 @@ _REQUEST = re.compile(
 _SINGULAR = re.compile(r"^\s*(?:which|what)\s+(?:paper|work|article|study|method)\b", re.IGNORECASE)
 _COMPARE = re.compile(
     r"\b(?:compare|compared|comparing|comparison|contrast|contrasting|versus|vs\.?|differ from|differs from|"
-    r"differences? between|distinguish(?:es)? between|in common|similarities between|relate to each other)\b"
+    r"differences? between|distinguish(?:es)? between|in common|similarities between|relate to each other|"
+    r"trade-?offs? between|pros and cons|when (?:would|should|do) (?:i|we|you|one) (?:use|pick|choose|prefer) (?:which|each))\b"
     r"|^\s*(?:how|in what ways?|what)\b.*\b(?:differ|(?:the|any|main|key)\s+differences?)\b",
     re.IGNORECASE,
 )
@@ -77,6 +78,9 @@ _LOOSE_COMPARE = re.compile(
     r"|\b(?:how|where)\s+do\s+(?:they|the two|these|both)\s+(?:differ|compare|contrast)\b"
     r"|\bwhat\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b",
     re.IGNORECASE)
+# a sentence that starts by asking for the comparison ("Does Z help? Contrast A with B."): a comparison even
+# when a description holds a quantity word ("the study that varies how often ...")
+_IMPERATIVE = re.compile(r"(?:^|[.?!]\s+)(?:please\s+)?(?:compare|contrast)\s+(?!them\b|the two\b|both\b)", re.IGNORECASE)
 _TOPIC_PREFIX = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
     r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|"
@@ -104,8 +108,8 @@ def question_kind(question: str) -> str:
 
     if is_comparison_of_described_works(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
         return "compare"
-    if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and not (
-            _QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE)):
+    if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and (
+            _IMPERATIVE.search(question) or not (_QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE))):
         return "compare"
     if (_OVERVIEW.search(question) or _REQUEST.search(question)) and (
             not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
@@ -118,9 +122,11 @@ def is_comparison_of_described_works(question: str) -> bool:
     "what distinguishes A from B?", "tell me how A and B differ") whose two sides each describe a work (three
     content words or more: "Adam or SGD?" stays a question about one finding)."""
     from assistant.extractive import _QUANTITY
-    from assistant.sides import choice_sides, described_works
+    from assistant.sides import choice_sides, described_works, two_works_listed
 
     if choice_sides(question):
+        return described_works(question)
+    if two_works_listed(question):  # "Two ways to Z: A, and B." (a description may hold "how many")
         return described_works(question)
     return bool(_LOOSE_COMPARE.search(question)) and not _QUANTITY.search(question) and described_works(question)
 

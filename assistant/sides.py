@@ -24,7 +24,7 @@ _HEAD = re.compile(
     r"(?:compare|contrast)(?:\s+and\s+(?:compare|contrast))?"
     r"|(?:tell me|explain|describe)\s+how|(?:how|where)\s+(?:does|do|did|is|are)|what\s+(?:do|does)|(?:do|does)"
     r"|in what ways?\s+(?:does|do|is|are)|what distinguishes|what sets|how would you compare"
-    r"|[^,:?]*?\b(?:differences?|similarities|comparison|contrast|pros and cons)\s+(?:between|of))\s+", re.IGNORECASE)
+    r"|[^,:?]*?\b(?:differences?|similarities|comparison|contrast|pros and cons|trade-?offs?)\s+(?:between|of))\s+", re.IGNORECASE)
 # the request after the second work: ": what did each find?", "differ?", "have in common?", "apart?"
 _TAIL = re.compile(r"\s*:[^:]*$|\s+(?:differ|compare|relate|contrast|similar|apart)(?:\s+(?:in|on|for|when|at) [^?]*)?[?.!]*\s*$"
                    r"|\s+have in common[?.!]*\s*$|\s*[?.!]+\s*$", re.IGNORECASE)
@@ -44,15 +44,22 @@ _DISTINGUISH = re.compile(r"^\s*(?:please\s+)?what\s+(?:distinguishes|sets)\b", 
 # "which works better for Z: A, or B?", "For Z, which helps more: A or B?", "A or B: which is better?"
 _CHOICE = re.compile(r"\b(?:which|what)\b[^:?]*?\b(?:better|best|more|worse|preferable|stronger|superior|faster|"
                      r"cheaper|wins?|should|recommend|prefer|pick|choose)\b[^:,?]*(?:[:,]|$|\?)", re.IGNORECASE)
-# "should I use A or B for Z?", "is A or B more effective for Z?"
-_CHOICE_LEAD = re.compile(r"^\s*(?:(?:should|would|could|can)\s+(?:i|we|you|one)\s+(?:use|pick|choose|prefer|go\s+with|try)"
+# "should I use A or B for Z?", "is A or B more effective for Z?", after a setting: "For Z, should I A, or B?"
+_CHOICE_LEAD = re.compile(r"^\s*(?:[^,:?]{3,120},\s*)?(?:(?:should|would|could|can)\s+(?:i|we|you|one)(?:\s+(?:use|pick|choose|prefer|go\s+with|try))?"
                           r"|(?:is|are))\s+", re.IGNORECASE)
 _CHOICE_END = re.compile(r"\s+(?:more|better|less|worse|faster|cheaper|preferable)\b[^,:]*$", re.IGNORECASE)
 _OR = (re.compile(r",\s+or\s+", re.IGNORECASE), re.compile(r"\s+or\s+", re.IGNORECASE))
 # a closing sentence that only asks for the comparison: "... . Contrast them.", "... . How do they differ?"
 _CLOSER = re.compile(r"(?<=[.?!])\s+(?:please\s+)?(?:(?:contrast|compare)\s+(?:them|the two|both|these|those)\b"
                      r"|how\s+do\s+(?:they|the two|these|those)\s+(?:differ|compare)\b"
-                     r"|what\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b)[^.?!]*[.?!]*\s*$", re.IGNORECASE)
+                     r"|what\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b"
+                     r"|when\s+(?:would|should|do)\s+(?:i|we|you|one)\s+(?:use|pick|choose|prefer)\s+(?:which|each|one)\b"
+                     r"|(?:what|which|how)\b[^.?!]{0,40}\beach\b)[^.?!]*[.?!]*\s*$", re.IGNORECASE)
+# "Two ways to Z: A, and B.": the two works listed after a colon, the comma before "and" (or "or") between them
+_TWO = re.compile(r"^\s*(?:[^:?.]{0,60}\b)?(?:two|both)\b[^:?.]{0,100}:\s*", re.IGNORECASE)
+_LIST = (re.compile(r",\s+(?:and|or)\s+", re.IGNORECASE),)
+# a sentence that asks for the comparison after a setting: "Does Z help? Contrast A with B."
+_IMPERATIVE = re.compile(r"(?<=[.?!])\s+(?=(?:please\s+)?(?:compare|contrast)\s)", re.IGNORECASE)
 
 
 def _cuts(body: str, patterns: tuple[re.Pattern[str], ...]) -> list[tuple[str, str]]:
@@ -100,6 +107,10 @@ def split_sides(question: str) -> list[str]:
     if choice:
         return choice
     q = _CLOSER.sub("", question.strip())
+    listed = _TWO.match(q)
+    if listed is not None and (sides := _split_at(q[listed.end():].rstrip("?.! "), _LIST)):
+        return sides
+    q = _IMPERATIVE.split(q)[-1]
     groups = ((_FROM,) if _DISTINGUISH.match(q) else ()) + _STRONG + (_WEAK, _LAST)
     bodies = [_TAIL.sub("", _HEAD.sub("", q, count=1))]
     if ":" in q:
@@ -109,6 +120,13 @@ def split_sides(question: str) -> list[str]:
         if sides:
             return sides
     return []
+
+
+def two_works_listed(question: str) -> bool:
+    """"Two ways to Z: A, and B." (or "Both ...: A, and B"): two works listed after a colon."""
+    q = _CLOSER.sub("", question.strip())
+    listed = _TWO.match(q)
+    return listed is not None and bool(_split_at(q[listed.end():].rstrip("?.! "), _LIST))
 
 
 def described_works(question: str) -> bool:

@@ -152,3 +152,48 @@ def test_setting_before_the_question_and_after_differ_is_left_out_of_the_works()
 ])
 def test_choice_between_two_works_joined_by_and_is_a_comparison(question):
     assert question_kind(question) == "compare" and split_sides(question) == [_A, _B]
+
+
+@pytest.mark.parametrize("question", [
+    "What's the trade-off between pruning attention heads by their gradient saliency, and distilling the whole "
+    "encoder into a shallower student?",
+    "Pros and cons of two views of label noise: a loss that ignores the hardest examples, and a second network "
+    "that relabels suspicious training images?",
+    "Two ways to shrink a vision transformer: merging similar tokens between layers, and quantizing the weights "
+    "to four bits with a learned rounding. When would I use which?",
+    "For tabular data, should I boost shallow decision trees on engineered features, or train a transformer over "
+    "the raw columns with masked cell prediction?",
+    "Does more pretraining data help? Contrast what the study that varies how many epochs each token is seen "
+    "found with what the study of scaling laws for small proxy models found.",
+])
+def test_comparison_wordings_without_a_compare_verb_up_front_are_routed_as_comparisons(question):
+    assert question_kind(question) == "compare"
+    assert len(split_sides(question)) == 2
+
+
+def test_two_works_listed_after_a_colon_split_at_the_comma_and_not_at_a_with_inside_one():
+    assert split_sides("Two ways to shrink a vision transformer: merging similar tokens between layers, and quantizing "
+                       "the weights to four bits with a learned rounding. When would I use which?") == [
+        "merging similar tokens between layers", "quantizing the weights to four bits with a learned rounding"]
+
+
+def test_setting_question_before_a_contrast_sentence_is_not_part_of_the_first_work():
+    assert split_sides("Does more pretraining data help? Contrast what the study that varies how many epochs each "
+                       "token is seen found with what the study of scaling laws for small proxy models found.") == [
+        "what the study that varies how many epochs each token is seen found",
+        "what the study of scaling laws for small proxy models found"]
+
+
+def test_choice_after_a_setting_clause_splits_at_its_or():
+    assert split_sides("For tabular data, should I boost shallow decision trees on engineered features, or train a "
+                       "transformer over the raw columns with masked cell prediction?") == [
+        "boost shallow decision trees on engineered features",
+        "train a transformer over the raw columns with masked cell prediction"]
+
+
+@pytest.mark.parametrize("question", [
+    "For image classification, is label smoothing or mixup more effective?",
+    "Both of them: how many GPUs did the paper on pipeline parallelism use?",
+])
+def test_setting_clause_or_both_with_named_things_stays_a_direct_answer(question):
+    assert question_kind(question) == "answer"
