@@ -25,7 +25,7 @@ _OVERVIEW = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
     r"(?:which|what)\s+(?:other\s+)?(?:papers|articles|studies|publications)\b"
     r"|(?:which|what)\s+(?:research|works|work)\b(?!\s+(?:best|well|better)\b)(?=.*(?:" + _HERE + r"|\b(?:on|about)\b))"
-    r"|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|list|rundown)\b"
+    r"|(?:give|show)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:overview|survey|summary|list|rundown|landscape|lay of the land|big picture)\b"
     r"|(?:summari[sz]e|survey|overview)\b"
     r"|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"\b"
     r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?" + _WORKS + r"\b"
@@ -46,20 +46,22 @@ _REQUEST = re.compile(
     r"^\s*(?:(?:hi|hey|hello|ok|okay|so)\b[,!.]?\s*)?(?:please\s+)?(?:(?:can|could|would)\s+you\s+)?(?:"
     r"(?:is\s+there\s+|do\s+(?:we|you)\s+have\s+|(?:have\s+)?(?:you|we)?\s*got\s+)?(?:anything|something)\b(?=.*\b(?:on|about|regarding|concerning|related\s+to)\b)"
     r"|what(?:'s|\s+is)\s+out\s+there\b"
-    r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:looking|searching)\s+for\s+(?:" + _ANY_WORKS + r"|anything|something|references|reading)\b"
+    r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:(?:looking|searching)\s+for|after)\s+(?:" + _ANY_WORKS + r"|anything|something|references|reading)\b"
+    r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:new\s+to|getting\s+into)\b"
     r"|(?:i|we)\s+(?:need|want|would\s+like|'d\s+like)\s+(?:to\s+(?:see|read|find)\s+)?(?:" + _ANY_WORKS + r"|(?:some\s+|more\s+)?(?:references|reading))\b"
     r"|(?:give|show|find|get|send|point)\s+(?:me\s+)?(?:to\s+)?" + _ANY_WORKS + r"\b"
     r"|(?:show|tell)\s+me\s+(?:what|everything|anything)\s+(?:you|we)\s+(?:have|know|got)\b"
     r"|(?:do|does)\s+(?:you|we|the\s+(?:collection|corpus|library))\s+have\s+(?:anything|" + _ANY_WORKS + r")\b"
     r"|who(?:'s|\s+has|\s+have)\s+(?:looked|worked|written|studied|published)\b"
     r"|has\s+any(?:one|body)\s+(?:here\s+|in\s+(?:the\s+)?(?:collection|corpus|library)\s+)?"
-    r"(?:looked|worked|written|studied|published|investigated|tackled|done\s+anything)\b"
+    r"(?:looked|worked|written|studied|published|investigated|tackled|done\s+anything|used|applied|tried|explored|addressed)\b"
     r"|(?:any|some)\s+" + _WORKS + r"\b"
     r"|" + _WORKS + r"\s+(?:on|about|regarding|concerning)\b"
     r"|tell\s+me\s+about\b(?=.*(?:" + _HERE + r"))"
     r")"
     r"|\bwhat(?:'s|\s+is)\s+(?:there\s+)?in\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index)\s*\??\s*$"
-    r"|\bwhat\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+have\s*\??\s*$",
+    r"|\bwhat\s+(?:do|does)\s+(?:we|you|the\s+(?:collection|corpus|library))\s+have\s*\??\s*$"
+    r"|\b(?:what|which\s+papers?)\s+should\s+(?:i|we)\s+read\b|\breading\s+list\b",
     re.IGNORECASE,
 )
 # "which papers ..." that ask for one finding of one work are not overviews
@@ -83,8 +85,8 @@ _LOOSE_COMPARE = re.compile(
 _IMPERATIVE = re.compile(r"(?:^|[.?!]\s+)(?:please\s+)?(?:compare|contrast)\s+(?!them\b|the two\b|both\b)", re.IGNORECASE)
 _TOPIC_PREFIX = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
-    r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+)?(?:overview|survey|summary|"
-    r"list|rundown)\s+(?:of|on|about)(?:\s+(?:the\s+)?" + _WORKS + r")?|(?:summari[sz]e|survey|overview)(?:\s+(?:the|all)?\s*"
+    r"(?:which|what)\s+(?:other\s+)?" + _WORKS + r"(?![\w'])|(?:give|show)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:overview|survey|summary|"
+    r"list|rundown|landscape|lay of the land|big picture)\s+(?:of|on|about)(?:\s+(?:the\s+)?" + _WORKS + r")?|(?:summari[sz]e|survey|overview)(?:\s+(?:the|all)?\s*"
     + _WORKS + r")?|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"|(?:is|are)\s+there\s+(?:any\s+)?(?:other\s+)?" + _WORKS
     + r"|what(?:'s|\s+is|\s+has|\s+have)\s+been\s+(?:done|published|written|proposed|studied)"
     r"|what(?:'s|\s+is)\s+(?:there\s+)?(?:in|on)\s+(?:the|this|your|our)\s+(?:collection|corpus|library)"
@@ -144,6 +146,7 @@ def overview_topic(question: str) -> str:
 
 _TOPIC_START = re.compile(r"\b(?:on|about|regarding|concerning|related\s+to|at|into|for)\s+", re.IGNORECASE)
 _TRAILING_ASK = re.compile(r"[\s:;,-]*\bwhat(?:'s|\s+is|\s+do|\s+does)\s+(?:there\s+)?(?:in\s+)?(?:the|this|your|our|we|you)\b.*$"
+                           r"|[\s.:;,?-]*\b(?:what|which\s+papers?)\s+should\s+(?:i|we)\s+read\b.*$"
                            r"|\s+(?:in\s+here|here)\b.*$", re.IGNORECASE)
 
 

@@ -40,6 +40,10 @@ def test_question_kind_from_wording(question, kind):
     "What's out there on knowledge distillation for LLMs?",
     "I'm searching for studies on exploration in RL",
     "tool use by LLMs: what do you have?",
+    "I'm new to model merging. What should I read here?",
+    "Give me the landscape of work on jailbreaking web agents",
+    "I'm after papers on curriculum learning",
+    "Has anyone here applied bandits to hyperparameter tuning?",
 ])
 def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
     assert question_kind(question) == "summary"
@@ -50,6 +54,9 @@ def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
     ("I'm looking for work on exploration when training agents", "exploration when training agents"),
     ("has anyone here looked at jailbreaking web agents?", "jailbreaking web agents"),
     ("tool use by LLMs: what's in the collection?", "tool use by LLMs"),
+    ("I'm new to model merging. What should I read here?", "model merging"),
+    ("Give me the landscape of work on jailbreaking web agents", "jailbreaking web agents"),
+    ("I'm after papers on curriculum learning", "curriculum learning"),
 ])
 def test_plain_chat_request_keeps_only_its_topic(question, topic):
     assert overview_topic(question) == topic
