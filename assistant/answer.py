@@ -220,6 +220,10 @@ class Assistant:
         usage = {"prompt_tokens": 0, "completion_tokens": 0}
         notices = list(packed.notices)
         rows = comparison_rows(self, question, packed.hits, packed.texts, backend) if kind == "compare" else []
+        if kind == "compare" and len(rows) == 1:  # say so, rather than let one paper pass for a comparison
+            unmatched = [d for (d, _), h in zip(sides, result.hits) if h.paper.title != rows[0]["title"]]
+            notices.append("only one of the two works was found in the collection" + (
+                f': no paper matched "{unmatched[0]}"' if len(unmatched) == 1 else ""))
         if backend == "extractive":
             raw = rows_text(rows) if rows else self._extract(question, packed)
             yield raw

@@ -122,3 +122,13 @@ def test_comparison_cites_both_works_when_one_is_described_loosely(real_settings
         "The Entropy Mechanism of Reinforcement Learning for Reasoning Language Models",
         "Low-probability Tokens Sustain Exploration in Reinforcement Learning with Verifiable Reward"]
     assert [r["n"] for r in answer.comparison] == [1, 2]
+
+
+@pytest.mark.slow
+def test_comparison_with_one_work_missing_from_the_collection_says_which(real_settings):
+    answer = assistant.ask("How does keeping an updated image classifier from breaking predictions the old model got right "
+                           "differ from forecasting wheat yields from satellite images with recurrent networks?",
+                           settings=real_settings(), backend="extractive")
+    assert answer.kind == "compare" and len(answer.comparison) == 1
+    assert any("only one of the two works" in n and "forecasting wheat yields" in n for n in answer.notices)
+    assert "only one of the two works" in answer_markdown(answer)
