@@ -107,9 +107,9 @@ def split_sides(question: str) -> list[str]:
     if choice:
         return choice
     q = _CLOSER.sub("", question.strip())
-    listed = _TWO.match(q)
-    if listed is not None and (sides := _split_at(q[listed.end():].rstrip("?.! "), _LIST)):
-        return sides
+    listed = _listed(q)
+    if listed:
+        return listed
     q = _IMPERATIVE.split(q)[-1]
     groups = ((_FROM,) if _DISTINGUISH.match(q) else ()) + _STRONG + (_WEAK, _LAST)
     bodies = [_TAIL.sub("", _HEAD.sub("", q, count=1))]
@@ -122,11 +122,15 @@ def split_sides(question: str) -> list[str]:
     return []
 
 
+def _listed(q: str) -> list[str]:
+    """The two works of "Two ways to Z: A, and B" (closing sentence already dropped), else []."""
+    head = _TWO.match(q)
+    return _split_at(q[head.end():].rstrip("?.! "), _LIST) if head is not None else []
+
+
 def two_works_listed(question: str) -> bool:
     """"Two ways to Z: A, and B." (or "Both ...: A, and B"): two works listed after a colon."""
-    q = _CLOSER.sub("", question.strip())
-    listed = _TWO.match(q)
-    return listed is not None and bool(_split_at(q[listed.end():].rstrip("?.! "), _LIST))
+    return bool(_listed(_CLOSER.sub("", question.strip())))
 
 
 def described_works(question: str) -> bool:
