@@ -6,7 +6,9 @@ vectors), k growing with the square root of the count, at most ``MAX_THEMES``.
 Naming, as BERTopic names its topics: class-based TF-IDF over word n-grams (scikit-learn's
 CountVectorizer), where each theme is one class and the rest of the corpus is one more class, so a phrase
 scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams that do
-not start or end with a stopword and that occur in at least two of the theme's papers (a one-paper theme
+not start or end with a stopword or a verb of abstracts' prose, hold no demonstrative or modal and do not end
+in a participle (so no "address this issue", "bridge this gap", "models trained"), and that occur in at least
+two of the theme's papers (a one-paper theme
 draws on its title, i.e. what that paper does). The best few are embedded and checked against the theme:
 the c-TF-IDF is also weighted by the phrase's IDF over papers, so a phrase that is everywhere
 ("large language models") names no theme, and a fragment of a longer phrase ("partial differential" of
@@ -62,10 +64,29 @@ _EVALUATIVE = frozenset("novel simple effective efficient surprising strong bett
                         "fails performance results state-of-the-art art".split())
 
 
+# the verbs and sentence adverbs of abstracts' prose: a phrase starting or ending with one is a clause
+# ("address this issue", "first introduce", "bridge this gap"), not the name of a line of work
+_PROSE = frozenset("first second finally moreover furthermore however therefore additionally thus whole current "
+                   "address addresses bridge take takes introduce introduces propose proposes present presents show "
+                   "shows demonstrate demonstrates investigate investigates achieve achieves leverage leverages "
+                   "provide provides analyze analyzes analyse evaluate evaluates explore explores enable enables "
+                   "apply applies perform performs conduct conducts outperform outperforms tackle tackles overcome "
+                   "mitigate mitigates alleviate improve improves enhance enhances solve solves reduce reduces make "
+                   "makes allow allows help helps predicting".split())
+# words a name never holds anywhere: demonstratives and modals belong to sentences ("network may", "this gap")
+_CLAUSE = frozenset("this that these those may might can could will would should must".split())
+
+
 def _stopword(token: str) -> bool:
-    """Words a name must not start or end with: function words, evaluative adjectives, adverbs."""
+    """Words a name must not start or end with: function words, evaluative adjectives, adverbs, prose verbs."""
     return token in STOPWORDS and token not in _NAME_WORDS or token in _EXTRA_STOP or token in _EVALUATIVE or token.endswith("ly") \
-        or len(token) < 3 and not token.isupper()
+        or token in _PROSE or len(token) < 3 and not token.isupper()
+
+
+def _clause(tokens: list[str]) -> bool:
+    """A run of prose rather than a name: a demonstrative or modal anywhere, or a participle at the end
+    ("models trained", "networks trained")."""
+    return any(t in _CLAUSE for t in tokens) or len(tokens[-1]) > 5 and tokens[-1].endswith("ed")
 
 
 def _surface(phrase: str, texts: list[str]) -> str | None:
@@ -165,7 +186,8 @@ def _candidates(scores: np.ndarray, vocab: list[str], present: np.ndarray, need:
         if scores[j] <= 0 or len(ranked) >= 40:
             break
         tokens = vocab[j].split()
-        if present[j] < need or not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]):
+        if present[j] < need or not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]) \
+                or _clause(tokens):
             continue
         words = content_words(vocab[j])
         if not words or (avoid and words <= avoid) or (need == 1 and not words <= title_words):
@@ -244,7 +266,7 @@ def _fallback(assistant: Any, hit: PaperHit) -> str:
         for i in range(len(tokens) - size + 1):
             gram = tokens[i:i + size]
             low = " ".join(gram).lower()
-            if _stopword(gram[0].lower()) or _stopword(gram[-1].lower()) or low not in index \
+            if _stopword(gram[0].lower()) or _stopword(gram[-1].lower()) or _clause(low.split()) or low not in index \
                     or _surface(low, [hit.paper.title]) is None or _fragment(low, [hit.paper.title]):
                 continue
             value = math.log(grams.n_papers / max(grams.document_frequency[index[low]], 1.0)) + 0.1 * size

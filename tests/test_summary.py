@@ -86,6 +86,14 @@ def test_long_question_asking_what_papers_build_or_study_is_not_abstained(real_s
     assert sum(any(t.startswith(a) for t in covered(summary)) for a in agents) >= 3
 
 
+def test_theme_names_are_not_clauses_of_abstract_prose(real_settings):
+    # "knowledge distillation" once named a theme "Address this issue" (two abstracts say "to address this issue")
+    summary = assistant.summarize("knowledge distillation", settings=real_settings(), backend="extractive")
+    for theme in summary.themes:
+        words = theme.name.lower().split()
+        assert words[0] not in {"address", "bridge", "take", "first"} and not {"this", "that", "may"} & set(words), theme.name
+
+
 def test_theme_names_are_phrases_from_their_papers(real_settings):
     from assistant.themes import name_in_papers
 
