@@ -27,7 +27,7 @@ from typing import Callable
 import numpy as np
 
 from assistant.api import get_assistant, summary_candidates
-from assistant.gather import MIN_KEEP, Candidate, on_topic
+from assistant.gather import MIN_KEEP, PAD_RELATIVE, Candidate, on_topic
 from assistant.route import overview_topic
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
@@ -48,13 +48,15 @@ def questions() -> list[tuple[Question, str]]:
 
 def recall_precision(rows: list[Row], probs: list[np.ndarray], floor: float) -> tuple[float, float]:
     """Mean recall of gold and precision against gold + acceptable when papers at or above ``floor`` are kept
-    (at least ``MIN_KEEP``, at most ``CAP``), as `assistant.gather.select` keeps them."""
+    (at least ``MIN_KEEP`` of those at least ``PAD_RELATIVE`` of the best, at most ``CAP``), as
+    `assistant.gather.select` keeps them."""
     recalls, precisions = [], []
     for (q, found), prob in zip(rows, probs):
         order = np.argsort(-prob)
         kept = [found[i].hit.paper.title for i in order if prob[i] >= floor]
         if len(kept) < MIN_KEEP:
-            kept = [found[i].hit.paper.title for i in order[:MIN_KEEP]]
+            top = prob[order[0]] if len(order) else 0.0
+            kept = [found[i].hit.paper.title for i in order[:MIN_KEEP] if prob[i] >= floor or prob[i] >= PAD_RELATIVE * top]
         kept_set = set(kept[:CAP])
         gold, ok = set(q.gold_titles), set(q.gold_titles) | set(q.acceptable_titles)
         recalls.append(len(kept_set & gold) / len(gold))
