@@ -3,14 +3,22 @@
 The answerability model's typical error is an in-domain near miss: a paper that matches the question's words
 one by one but not its subject ("How do you run quantized neural networks on tiny microcontrollers?" answered
 from a mixed-precision quantization paper). A literal, checkable statement helps the reader judge it:
-'None of the cited papers mention "tiny microcontrollers".'
+'None of the cited papers mention "microcontrollers".'
 
 A question's concepts are runs of consecutive content words (``assistant.concepts``). A concept is missing
-when one of its *specific* words (stemmed as ``assistant.text.stem`` does) is in none of the papers' titles
-and abstracts. Specific: used by at most ``max_share`` of the corpus abstracts (``SentencePicker.df``), or by
-none; common words (models, training, performance) never fire. A missing concept is reported as typed,
-without its common words at either end ("QLoRA fine-tune" -> "QLoRA", "crossword puzzles" stays whole when
-"puzzles" is specific too). The bar is fitted on dev (``python -m evals.fit_gaps``).
+when one of its *specific* words is in none of the papers' titles and abstracts (stemmed as
+``assistant.text.stem`` does; a word of 7+ letters also counts as mentioned when a paper has a word with its
+first six letters: "memorisation" / "memorization", "jailbroken" / "jailbreak"). Specific, so that the words
+a paraphrase is made of never fire ("models", "really", "bigger", "pick"):
+  - rare in the corpus: at most ``max_share`` of the abstracts use it (``SentencePicker.df``; for a long word,
+    any word with its six-letter prefix), and
+  - a name as typed (a capital letter away from a sentence's start: "QLoRA", "Dota", "TENT"), or not a common
+    English word: not a whole word of the MiniLM (BERT uncased) WordPiece vocabulary, also after removing a
+    plain inflection or prefix ("labelling", "minimally", "rewrite", "maximise" are common; "microcontrollers",
+    "crossword", "subnetworks" are not).
+A missing concept is reported as typed from its first to its last specific word ("tiny microcontrollers" ->
+"microcontrollers", "QLoRA fine-tune" -> "QLoRA"): only letters, digits, hyphens and spaces, never markup. The bar is
+fitted on dev (``python -m evals.fit_gaps``): 0, words no abstract uses.
 """
 
 from __future__ import annotations

@@ -26,16 +26,16 @@ MAX_FALSE_ALARMS = 0.05  # pre-registered
 
 
 def answered(settings: Settings, dataset: Path) -> list[dict[str, Any]]:
-    """The answered dev lookups, comparisons and questions to abstain on, with their cited papers."""
+    """The dev lookups, comparisons and questions to abstain on, answered: whether the answer abstained, the
+    terms its notice names at the configured bar, and the cited papers."""
     a = get_assistant(settings)
     rows = []
     for q in select_split(load_dataset(dataset), "dev"):
         if q.kind not in ("lookup", "compare", "abstain"):
             continue
         ans = a.ask(q.question, backend="extractive")
-        if ans.abstained:
-            continue
-        rows.append({"question": q.question, "kind": q.kind, "papers": [(c.title, c.abstract) for c in ans.citations],
+        rows.append({"question": q.question, "kind": q.kind, "abstained": ans.abstained, "terms": ans.missing_terms,
+                     "papers": [(c.title, c.abstract) for c in ans.citations],
                      "right": bool({c.title for c in ans.citations} & set(q.gold_titles))})
     return rows
 
@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--examples", type=int, default=8, help="examples printed at the chosen bar")
     args = parser.parse_args(argv)
     settings = Settings()
-    rows = answered(settings, args.dataset)
+    everything = answered(settings, args.dataset)
+    rows = [r for r in everything if not r["abstained"]]
     answerable = [r for r in rows if r["kind"] != "abstain"]
     print(f"answered dev: {len(answerable)} lookups+comparisons ({sum(r['right'] for r in answerable)} citing a gold paper), "
           f"{len(rows) - len(answerable)} questions to abstain on")
@@ -73,7 +74,13 @@ def main(argv: list[str] | None = None) -> None:
           f"(max df {chosen['max_df']} of {get_assistant(settings).picker.n} abstracts)")
     gaps = get_assistant(settings).gaps
     gaps.max_df = chosen["bar"] * gaps.picker.n
-    for kind in ("abstain", "lookup", "compare"):
+    for kind in ("abstain", "lookup", "compare"):  # abstentions: 'No paper in the collection mentions ...'
+        refused = [r for r in everything if r["abstained"] and (r["kind"] == "abstain") == (kind == "abstain")]
+        if kind != "compare":
+            print(f"abstained {'unanswerable' if kind == 'abstain' else 'answerable'} dev questions naming a term no paper "
+                  f"uses (at PAPERS_GAP_MAX_SHARE={settings.answer.gap_max_share}): "
+                  f"{sum(bool(r['terms']) for r in refused)} of {len(refused)}")
+
         shown = [(r["question"], t) for r in rows if r["kind"] == kind for t in [gaps.missing(r["question"], r["papers"])] if t]
         for question, terms in shown[: args.examples]:
             print(f"  [{kind}] {terms}  <- {question}")
