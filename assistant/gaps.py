@@ -23,8 +23,9 @@ fitted on dev (``python -m evals.fit_gaps``): 0, words no abstract uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from assistant.concepts import concepts, spans
 from assistant.text import content_words, stem

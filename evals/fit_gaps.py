@@ -12,6 +12,7 @@ alarm rate on answered dev lookups and comparisons is at most 5%. The test split
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from statistics import mean
 from typing import Any
@@ -46,12 +47,16 @@ def curve(settings: Settings, rows: list[dict[str, Any]]) -> list[dict[str, Any]
     for bar in BARS:
         gaps.max_df = bar * gaps.picker.n
         fired = [bool(gaps.missing(r["question"], r["papers"])) for r in rows]
-        pick = lambda want: [f for r, f in zip(rows, fired) if want(r)]  # noqa: E731
         out.append({"bar": bar, "max_df": int(gaps.max_df),
-                    "false_alarms": mean(pick(lambda r: r["kind"] != "abstain") or [0.0]),
-                    "false_alarms_right": mean(pick(lambda r: r["kind"] != "abstain" and r["right"]) or [0.0]),
-                    "catch": mean(pick(lambda r: r["kind"] == "abstain") or [0.0])})
+                    "false_alarms": _share(rows, fired, lambda r: r["kind"] != "abstain"),
+                    "false_alarms_right": _share(rows, fired, lambda r: r["kind"] != "abstain" and r["right"]),
+                    "catch": _share(rows, fired, lambda r: r["kind"] == "abstain")})
     return out
+
+
+def _share(rows: list[dict[str, Any]], fired: list[bool], want: Callable[[dict[str, Any]], bool]) -> float:
+    """The share of the rows ``want`` selects whose answer gets a notice."""
+    return mean([f for r, f in zip(rows, fired) if want(r)] or [0.0])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -72,19 +77,17 @@ def main(argv: list[str] | None = None) -> None:
     chosen = max((c for c in table if c["false_alarms"] <= MAX_FALSE_ALARMS), key=lambda c: c["bar"])
     print(f"chosen (most permissive bar with false alarms <= {MAX_FALSE_ALARMS}): {chosen['bar']} "
           f"(max df {chosen['max_df']} of {get_assistant(settings).picker.n} abstracts)")
+    for label, want in (("unanswerable", True), ("answerable", False)):  # 'No paper in the collection mentions ...'
+        refused = [r for r in everything if r["abstained"] and (r["kind"] == "abstain") == want]
+        print(f"abstained {label} dev questions naming a term no paper uses (PAPERS_GAP_MAX_SHARE="
+              f"{settings.answer.gap_max_share}): {sum(bool(r['terms']) for r in refused)} of {len(refused)}")
     gaps = get_assistant(settings).gaps
     gaps.max_df = chosen["bar"] * gaps.picker.n
-    for kind in ("abstain", "lookup", "compare"):  # abstentions: 'No paper in the collection mentions ...'
-        refused = [r for r in everything if r["abstained"] and (r["kind"] == "abstain") == (kind == "abstain")]
-        if kind != "compare":
-            print(f"abstained {'unanswerable' if kind == 'abstain' else 'answerable'} dev questions naming a term no paper "
-                  f"uses (at PAPERS_GAP_MAX_SHARE={settings.answer.gap_max_share}): "
-                  f"{sum(bool(r['terms']) for r in refused)} of {len(refused)}")
-
+    print("answers with a notice at the chosen bar:")
+    for kind in ("abstain", "lookup", "compare"):
         shown = [(r["question"], t) for r in rows if r["kind"] == kind for t in [gaps.missing(r["question"], r["papers"])] if t]
         for question, terms in shown[: args.examples]:
             print(f"  [{kind}] {terms}  <- {question}")
-
 
 if __name__ == "__main__":
     main()
