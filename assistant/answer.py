@@ -13,6 +13,7 @@ from assistant.late_interaction import LateInteraction
 from assistant.citations import check_citations
 from common.errors import BackendError, PapersError
 from assistant.extractive import SentencePicker
+from assistant.gaps import GapFinder, gap_notice
 from assistant.llm import answer_tokens, context_window, explain, make_llm, resolve_backend
 from assistant.prompts import PackedContext, build_messages, pack, withhold_from_answer
 from assistant.retrieval import Filters, PaperHit, Retriever
@@ -56,6 +57,9 @@ class Answer:
     kind: str = "answer"  # answer | compare | summary (assistant.route)
     comparison: list[dict[str, Any]] = field(default_factory=list)  # compare: rows {n, title, problem, method, result}
     summary: Any = None  # summary: the assistant.summary.Summary behind the answer
+    # the question's specific terms no cited paper mentions (answered), or no paper of the collection (abstained);
+    # [] for summaries, follow-ups resolved from history and author questions (assistant.gaps)
+    missing_terms: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -116,7 +120,12 @@ class Assistant:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.retriever = Retriever(settings)
-        self.picker = SentencePicker([p.abstract for p in self.retriever.papers.values()])
+        abstracts, titles = [], []
+        for p in self.retriever.papers.values():
+            abstracts.append(p.abstract)
+            titles.append(p.title)
+        self.picker = SentencePicker(abstracts)
+        self.gaps = GapFinder(self.picker, titles, settings.answer.gap_max_share)
         self.answerability = AnswerabilityModel(self.picker, settings.answer.answerability_model,
                                                 settings.answer.answerability_threshold,
                                                 LateInteraction(self.picker, self.word_encoder))
@@ -190,11 +199,15 @@ class Assistant:
         judged = self.judge(query, result.hits, result.author_matched or assume_relevant, sides)
         status = self.decide(judged)
         sources = [_source(h, j) for h, j in judged]
+        # what the papers lack is said only of the question as typed: not of a follow-up resolved from history
+        gaps = self.gaps if query == question and not (result.author_matched or assume_relevant) else None
         if status != "answered":
             text = ABSTAIN_TEXT if status == "abstained" else NOT_COVERED_TEXT.format(
                 titles="; ".join(f'"{h.paper.title}"' for h, j in judged if j[0] == LOOSE))
+            missing = gaps.unknown(question) if gaps else []
             yield text
-            yield Answer(answer=text, abstained=True, citations=[], sources=sources, status=status,
+            yield Answer(answer=text, abstained=True, citations=[], sources=sources, status=status, missing_terms=missing,
+                         notices=[gap_notice(missing, answered=False)] if missing else [],
                          timings_ms={"retrieve": t_retrieve, "generate": 0.0, "total": (time.perf_counter() - t0) * 1000}, **base)
             return
         # an irrelevant source is never quoted or cited; a loosely related one only as a comparison's second side
@@ -254,6 +267,9 @@ class Assistant:
         if checked.dropped_sentences:
             notices.append(f"{len(checked.dropped_sentences)} sentence(s) no source supports were dropped")
         citations = [_citation(n, packed.hits[n - 1]) for n in checked.cited]
+        missing = gaps.missing(question, [(c.title, c.abstract) for c in citations]) if gaps else []
+        if missing:
+            notices.insert(0, gap_notice(missing, answered=True))
         t_gen = (time.perf_counter() - t1) * 1000
         marks = {h.paper_id: j for h, j in judged}  # the packed sources, numbered [n], then the unquoted loose ones
         numbered = {h.paper_id for h in packed.hits}
@@ -261,7 +277,7 @@ class Assistant:
                      sources=[dict(_source(h, marks[h.paper_id]), **({"evidence": evidence[h.paper_id]} if h.paper_id in evidence else {}))
                               for h in packed.hits] + [s for s in sources if s["judgement"] == LOOSE and s["paper_id"] not in numbered],
                      usage=usage, notices=notices, removed_citations=checked.removed_citations,
-                     dropped_sentences=checked.dropped_sentences, comparison=rows,
+                     dropped_sentences=checked.dropped_sentences, comparison=rows, missing_terms=missing,
                      timings_ms={"retrieve": t_retrieve, "generate": t_gen, "total": (time.perf_counter() - t0) * 1000}, **base)
 
     def _extract(self, question: str, packed: PackedContext) -> str:

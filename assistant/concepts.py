@@ -32,6 +32,11 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def spans(text: str) -> list[tuple[int, int]]:
+    """Where each of ``words(text)`` is in ``text`` (start, end), to quote a run of them as typed."""
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
 def concepts(tokens: Sequence[str]) -> tuple[list[int], list[list[int]]]:
     """The indices (into ``tokens``) of the content words, and the concepts: runs of consecutive content words,
     as positions into that list of indices."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.answer import Answer, Citation
+from assistant.gaps import gap_notice
 
 
 def short_authors(authors: list[str], most: int = 4) -> str:
@@ -19,6 +20,9 @@ def answer_markdown(answer: Answer) -> str:
     if getattr(answer, "kind", "answer") == "summary" and answer.summary is not None:
         return answer.summary.markdown()
     lines = [answer.answer]
+    gap = gap_notice(answer.missing_terms, answered=not answer.abstained) if getattr(answer, "missing_terms", None) else None
+    if gap:  # a caution line of its own under the answer (the terms are letters, digits and hyphens: no markup)
+        lines += ["", f"> caution: {gap}."]
     if getattr(answer, "comparison", None):
         from assistant.compare import rows_markdown
 
@@ -29,7 +33,8 @@ def answer_markdown(answer: Answer) -> str:
             extra = byline(c)
             lines.append(f"[{c.n}] {c.title}" + (f" — {extra}" if extra else ""))
     for notice in answer.notices:
-        lines.append(f"note: {notice}")
+        if notice != gap:
+            lines.append(f"note: {notice}")
     return "\n".join(lines)
 
 

@@ -102,6 +102,12 @@ class AnswerSettings(BaseSettings):
         None, ge=0.0, le=1.0,
         description="Probability a source needs to be judged relevant (default: the fitted model's threshold); higher abstains more.",
     )
+    gap_max_share: float = Field(
+        0.0, ge=0.0, le=1.0,
+        description="Gap notice ('None of the cited papers mention \"X\"'): a question word that is a name as typed or "
+        "not common English counts as specific when at most this share of the abstracts use it (or a word with its "
+        "first six letters); 0, fitted on dev (python -m evals.fit_gaps), names only words no abstract uses.",
+    )
 
 
 class SummarySettings(BaseSettings):

@@ -100,6 +100,16 @@ def test_source_cards_show_how_the_source_was_judged(app_env):
     assert len(badges) == len(at.expander) >= 1
 
 
+def test_near_miss_answer_shows_what_the_cited_papers_never_mention_apart_from_the_answer(app_env):
+    at = chat_app()
+    at.chat_input[0].set_value("How is mixed-precision quantization used to fit networks onto microcontrollers?").run()
+    answer = at.chat_message[1]
+    gap = [m.value for m in answer.markdown if "Not in the sources" in m.value]
+    assert len(gap) == 1 and 'None of the cited papers mention "microcontrollers"' in gap[0]
+    assert "microcontrollers" not in answer.markdown[0].value  # not mixed into the answer's sentences
+    assert not any("microcontrollers" in c.value for c in answer.caption)  # nor repeated as a note
+
+
 def test_misconfigured_backend_shows_an_error_and_keeps_the_conversation(app_env, monkeypatch):
     at = chat_app()
     at.chat_input[0].set_value("What is KOALA++?").run()

@@ -8,6 +8,7 @@ import assistant
 import assistant.api
 from common.errors import PapersError
 from assistant import Filters
+from assistant.gaps import gap_notice
 from assistant.text import split_sentences, strip_citations
 from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings, show_link
 from ui.summary_view import render_summary, summary_turn
@@ -100,6 +101,12 @@ def comparison_table(rows: list[dict]) -> str:
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
+def render_gap(turn: dict) -> None:
+    """The question's terms the cited papers (or the collection) never mention: a caution of its own, not a note."""
+    if turn.get("gap"):
+        st.markdown(f":orange-badge[:material/report: Not in the sources] {md_escape(turn['gap'])}")
+
+
 def render_not_covered(turn: dict) -> None:
     """Only loosely related papers: say so, list their titles, and quote none of their sentences."""
     with st.container(border=True):
@@ -107,6 +114,7 @@ def render_not_covered(turn: dict) -> None:
                     "the closest papers are:")
         for c in turn.get("closest", []):
             st.markdown(f"- {md_escape(c)}")
+        render_gap(turn)
 
 
 def render_turn(turn: dict) -> None:
@@ -119,11 +127,13 @@ def render_turn(turn: dict) -> None:
             render_not_covered(turn)
         elif turn["abstained"]:
             st.warning(f"**No answer in the corpus.** {md_escape(turn['text'])}", icon=":material/search_off:")
+            render_gap(turn)
         else:
             if turn.get("is_summary"):
                 render_summary(turn)
             else:
                 st.markdown(md_answer(turn["text"]))
+            render_gap(turn)
             if turn.get("comparison"):
                 with st.container(border=True):
                     st.markdown("**:material/compare_arrows: Side by side**")
@@ -155,9 +165,11 @@ def ask(question: str, opts: dict) -> dict:
     answer = stream.answer
     from assistant.render import answer_markdown
 
+    gap = gap_notice(answer.missing_terms, answered=not answer.abstained) if answer.missing_terms else None
     turn = {"question": question, "abstained": answer.abstained, "status": getattr(answer, "status", None),
             "text": answer.answer, "raw_text": answer.answer, "citations": citation_dicts(answer.citations, answer.sources),
-            "notices": answer.notices, "markdown": answer_markdown(answer), "comparison": answer.comparison,
+            "notices": [n for n in answer.notices if n != gap], "gap": gap, "markdown": answer_markdown(answer),
+            "comparison": answer.comparison,
             "closest": [src["title"] for src in answer.sources if src.get("judgement") == "loose"]
             or [src["title"] for src in answer.sources]}
     if answer.kind == "summary" and not answer.abstained:  # drawn with its themes and tables (ui.summary_view)
