@@ -61,6 +61,11 @@ class Answer:
     # [] for summaries, follow-ups resolved from history and author questions (assistant.gaps)
     missing_terms: list[str] = field(default_factory=list)
 
+    @property
+    def gap(self) -> str | None:
+        """The gap notice ``missing_terms`` gives (it is also among ``notices``), for renderers that show it apart."""
+        return gap_notice(self.missing_terms, answered=not self.abstained) if self.missing_terms else None
+
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for c in data["citations"] + ((data["summary"] or {}).get("citations") or []) + ((data["summary"] or {}).get("also_relevant") or []):

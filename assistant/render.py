@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from assistant.answer import Answer, Citation
-from assistant.gaps import gap_notice
 
 
 def short_authors(authors: list[str], most: int = 4) -> str:
@@ -20,7 +19,7 @@ def answer_markdown(answer: Answer) -> str:
     if getattr(answer, "kind", "answer") == "summary" and answer.summary is not None:
         return answer.summary.markdown()
     lines = [answer.answer]
-    gap = gap_notice(answer.missing_terms, answered=not answer.abstained) if getattr(answer, "missing_terms", None) else None
+    gap = getattr(answer, "gap", None)
     if gap:  # a caution line of its own under the answer (the terms are letters, digits and hyphens: no markup)
         lines += ["", f"> caution: {gap}."]
     if getattr(answer, "comparison", None):

@@ -8,7 +8,6 @@ import assistant
 import assistant.api
 from common.errors import PapersError
 from assistant import Filters
-from assistant.gaps import gap_notice
 from assistant.text import split_sentences, strip_citations
 from ui.common import html_escape, loaded_assistant, md_answer, md_escape, ready, settings, show_link
 from ui.summary_view import render_summary, summary_turn
@@ -165,7 +164,7 @@ def ask(question: str, opts: dict) -> dict:
     answer = stream.answer
     from assistant.render import answer_markdown
 
-    gap = gap_notice(answer.missing_terms, answered=not answer.abstained) if answer.missing_terms else None
+    gap = answer.gap
     turn = {"question": question, "abstained": answer.abstained, "status": getattr(answer, "status", None),
             "text": answer.answer, "raw_text": answer.answer, "citations": citation_dicts(answer.citations, answer.sources),
             "notices": [n for n in answer.notices if n != gap], "gap": gap, "markdown": answer_markdown(answer),
