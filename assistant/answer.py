@@ -202,10 +202,13 @@ class Assistant:
         base = dict(question=question, backend=backend, mode=result.mode, relevance=round(result.best_dense, 4),
                     coverage=round(coverage, 4), kind=kind)
         judged = self.judge(query, result.hits, result.author_matched or assume_relevant, sides)
-        status = self.decide(judged)
-        sources = [_source(h, j) for h, j in judged]
         # what the papers lack is said only of the question as typed: not of a follow-up resolved from history
         gaps = self.gaps if query == question and not (result.author_matched or assume_relevant) else None
+        if gaps and self.settings.answer.unknown_names and gaps.unknown_names(question):
+            # the question names something no paper mentions ("as in QLoRA"): no paper answers it directly
+            judged = [(h, (LOOSE, j[1]) if j[0] == RELEVANT else j) for h, j in judged]
+        status = self.decide(judged)
+        sources = [_source(h, j) for h, j in judged]
         if status != "answered":
             text = ABSTAIN_TEXT if status == "abstained" else NOT_COVERED_TEXT.format(
                 titles="; ".join(f'"{h.paper.title}"' for h, j in judged if j[0] == LOOSE))

@@ -72,14 +72,25 @@ class GapFinder:
         """The question's concepts, as typed, with a specific word no paper of the collection uses."""
         return self._terms(question, lambda w: not _mentioned(w, self.corpus))
 
-    def _terms(self, question: str, absent: Callable[[str], bool]) -> list[str]:
+    def unknown_names(self, question: str) -> list[str]:
+        """The names the question types (a capital letter away from a sentence's start: "QLoRA", "FunSearch",
+        "Dota") that no paper of the collection uses: the question is about something the collection lacks.
+        [] for a question typed in capitals or Title Case, where capitals do not mark names."""
+        return self._terms(question, lambda w: not _mentioned(w, self.corpus), names_only=True)
+
+    def _terms(self, question: str, absent: Callable[[str], bool], names_only: bool = False) -> list[str]:
         where = spans(question)
         typed = [question[a:b] for a, b in where]
         tokens = [t.lower() for t in typed]
         keep, runs = concepts(tokens)
+        named = [_mid_sentence(typed, i) and _is_name(typed[i]) for i in keep]
+        if names_only and sum(named) > len(keep) / 2:
+            return []
         out: list[str] = []
         for run in runs:
             idx = [keep[i] for i in run]
+            if names_only:
+                idx = [keep[i] for i in run if named[i]]
             rare = [i for i in idx if self.specific(tokens[i], typed[i] if _mid_sentence(typed, i) else typed[i].lower())]
             if not any(absent(stem(tokens[i])) for i in rare):
                 continue

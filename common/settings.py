@@ -102,6 +102,12 @@ class AnswerSettings(BaseSettings):
         None, ge=0.0, le=1.0,
         description="Probability a source needs to be judged relevant (default: the fitted model's threshold); higher abstains more.",
     )
+    unknown_names: bool = Field(
+        True,
+        description="A question that names something no paper of the collection mentions (a word typed with a capital "
+        "letter mid-sentence, such as \"QLoRA\" or \"FunSearch\") is not answered from other papers: the answer "
+        "is 'not directly covered', listing the closest papers, and names the missing term.",
+    )
     gap_max_share: float = Field(
         0.0, ge=0.0, le=1.0,
         description="Gap notice ('None of the cited papers mention \"X\"'): a question word that is a name as typed or "

@@ -53,3 +53,39 @@ def test_follow_up_resolved_from_history_gets_no_gap_notice(real_settings):
     chat.ask("Which papers select training data for instruction tuning?")
     answer = chat.ask("and which of those run on microcontrollers?")
     assert answer.missing_terms == []
+
+
+# No corpus paper mentions QLoRA; the quantization and low-rank adaptation papers match the rest of the question
+UNKNOWN_NAME = "How does QLoRA fine-tune a 65B model on a single GPU with 4-bit quantization and low-rank adapters?"
+
+
+def test_question_naming_what_no_paper_mentions_is_not_answered_from_other_papers(real_settings):
+    answer = assistant.ask(UNKNOWN_NAME, settings=real_settings(), backend="extractive")
+    assert answer.abstained and answer.status in ("not_covered", "abstained")
+    assert answer.citations == []
+    assert 'No paper in the collection mentions "QLoRA"' in answer.notices
+
+
+def test_unknown_name_lists_the_closest_papers_as_loosely_related(real_settings):
+    answer = assistant.ask(UNKNOWN_NAME, settings=real_settings(), backend="extractive")
+    assert answer.status == "not_covered"
+    assert answer.sources and all(s["judgement"] != "relevant" for s in answer.sources)
+
+
+def test_unknown_names_rule_can_be_switched_off(real_settings):
+    answer = assistant.ask(UNKNOWN_NAME, settings=real_settings(PAPERS_UNKNOWN_NAMES="false"), backend="extractive")
+    assert answer.status == "answered" and answer.missing_terms == ["QLoRA"]
+
+
+def test_name_the_collection_uses_keeps_the_answer(real_settings):
+    answer = assistant.ask("How does Quiet-STaR teach a language model to think before speaking?",
+                           settings=real_settings(), backend="extractive")
+    assert not answer.abstained and any("Quiet-STaR" in c.title for c in answer.citations)
+
+
+def test_capitals_of_a_title_case_question_are_not_taken_for_names(real_settings):
+    from assistant.api import get_assistant
+
+    gaps = get_assistant(real_settings()).gaps
+    assert gaps.unknown_names("How Does Mixed Precision Quantization Fit Networks Onto Microcontrollers?") == []
+    assert gaps.unknown_names("How does mixed-precision quantization fit networks onto Arduino boards?") == ["Arduino"]
