@@ -10,9 +10,11 @@ chosen without the held-out question) estimates how that choice does on question
 Test figures are printed beside, never used for a choice. Prints the weights and the floor; changes nothing
 (copy them into assistant/gather.py and common/settings.py by hand).
 
-The on-topic gate (``assistant.gather.TOPIC_MIN_COSINE``): the best cosine among a topic's ten best candidates,
-midway between the highest of the dev generic off-topic questions of hard.jsonl (asked as a summary topic, as
-typed and as `overview_topic` reads them) and the lowest of the dev summary questions. Printed with how many
+The on-topic gate (``assistant.gather.TOPIC_GATE``): ``topic_score``, (1 - a) x the best cosine + a x the best
+keyword coverage among a topic's ten best candidates, with the weight a (0 to 0.6 in steps of 0.05) whose line
+leaves the widest margin between the highest of the dev generic off-topic questions of hard.jsonl (asked as a
+summary topic, as typed and as `overview_topic` reads them) and the lowest of the dev summary questions, and
+the bar midway between them. Printed with how many
 dev summary topics `assistant.gather.on_topic` turns away (all, and those with at least three gold papers) and
 how many generic off-topic and other abstain dev questions (hard.jsonl and gold.jsonl) it lets through, the
 gate chosen without the question judged (leave one out).
@@ -26,8 +28,8 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.api import get_assistant, summary_candidates
-from assistant.gather import MIN_KEEP, PAD_RELATIVE, Candidate, on_topic
+from assistant.api import summary_candidates
+from assistant.gather import MIN_KEEP, PAD_RELATIVE, Candidate, on_topic, topic_score
 from assistant.route import overview_topic
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
@@ -105,17 +107,18 @@ def abstain_topics() -> list[tuple[Question, str]]:
     return [(q, t) for q in qs for t in dict.fromkeys([q.question, overview_topic(q.question)])]
 
 
-def best_cosine(found: list[Candidate]) -> float:
-    return max((c.cosine for c in found[:10]), default=0.0)
+def on_topic_gate(positives: list[Row], generic: list[Row]) -> tuple[float, float]:
+    """(coverage weight, bar): the maximum-margin line between the generic off-topic questions and the topics."""
+    def margin(w: float) -> tuple[float, float]:
+        low = min(topic_score(f, w) for _, f in positives)
+        high = max(topic_score(f, w) for _, f in generic)
+        return low - high, (low + high) / 2
 
-
-def on_topic_gate(positives: list[Row], generic: list[Row]) -> float:
-    """Midway between the highest generic off-topic best cosine and the lowest summary topic's."""
-    return round((max(best_cosine(f) for _, f in generic) + min(best_cosine(f) for _, f in positives)) / 2, 2)
+    weight = max((round(0.05 * i, 2) for i in range(13)), key=lambda w: margin(w)[0])
+    return weight, round(margin(weight)[1], 3)
 
 
 def on_topic_report(settings: Settings, dev: list[Row]) -> None:
-    assistant = get_assistant(settings)
     absent = [(q, summary_candidates(t, settings=settings)) for q, t in abstain_topics() if q.split == "dev"]
     generic = [row for row in absent if row[0].abstain_kind == "generic"]
     gate = on_topic_gate(dev, generic)
@@ -125,11 +128,11 @@ def on_topic_report(settings: Settings, dev: list[Row]) -> None:
     for i, (kind, (q, found)) in enumerate(everyone):
         rest_dev = [r for k, r in everyone[:i] + everyone[i + 1:] if k == "topic"]
         rest_generic = [r for k, r in everyone[:i] + everyone[i + 1:] if k == "generic"]
-        ok = on_topic(assistant, found, on_topic_gate(rest_dev, rest_generic))
+        ok = on_topic(found, on_topic_gate(rest_dev, rest_generic))
         passed[kind].append(ok)
         if kind == "topic" and len(q.gold_titles) >= 3:
             passed["topic3"].append(ok)
-    print(f"TOPIC_MIN_COSINE = {gate:.2f}  (on-topic gate; leave one out on dev:)")
+    print(f"TOPIC_GATE = {gate}  (on-topic gate: coverage weight, bar; leave one out on dev:)")
     print(f"  dev summary topics turned away {passed['topic'].count(False)} of {len(passed['topic'])} "
           f"({passed['topic3'].count(False)} of {len(passed['topic3'])} with >= 3 gold papers); let through: "
           f"generic off-topic {sum(passed['generic'])} of {len(generic)}, "
