@@ -96,7 +96,7 @@ _TOPIC_PREFIX = re.compile(
     r"|(?:find|show)\s+(?:me\s+)?(?:all\s+)?(?:the\s+)?(?:papers|work))"
     # what follows the head up to the topic: "in the collection", "do we have", "deal with", "on", ...
     r"(?:\s+(?:" + _HERE + r"|is there|are there|exist|exists|do (?:we|you) have|(?:we|you) have|deal|deals|"
-    r"dealing|are|is|focus|focuses|look|looks|looking|with|on|about|at|into|in|of|that|which|study|studies|address|"
+    r"dealing|are|is|focus|focuses|look|looks|looking|work|works|working|with|on|about|at|into|in|of|that|which|study|studies|address|"
     r"addresses|discuss|discusses|cover|covers|investigate|investigates|explore|explores|propose|proposes|tackle|"
     r"tackles|examine|examines|concern|concerns|the|any|approaches|methods)(?![\w']))*\s*",
     re.IGNORECASE,

@@ -57,6 +57,7 @@ def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
     ("I'm new to model merging. What should I read here?", "model merging"),
     ("Give me the landscape of work on jailbreaking web agents", "jailbreaking web agents"),
     ("I'm after papers on curriculum learning", "curriculum learning"),
+    ("Which papers here work on optimal transport?", "optimal transport"),
 ])
 def test_plain_chat_request_keeps_only_its_topic(question, topic):
     assert overview_topic(question) == topic
