@@ -25,6 +25,7 @@ _OVERVIEW = re.compile(
     r"^\s*(?:please\s+)?(?:can you\s+|could you\s+)?(?:"
     r"(?:which|what)\s+(?:other\s+)?(?:papers|articles|studies|publications)\b"
     r"|(?:which|what)\s+(?:research|works|work)\b(?!\s+(?:best|well|better)\b)(?=.*(?:" + _HERE + r"|\b(?:on|about)\b))"
+    r"|which\s+works\s+(?!(?:best|well|better|worse|most|for|on|in|with|when|if)\b)[a-z]+"
     r"|(?:give|show)\s+(?:me\s+)?(?:an?\s+|the\s+)?(?:overview|survey|summary|list|rundown|landscape|lay of the land|big picture)\b"
     r"|(?:summari[sz]e|survey|overview)\b"
     r"|list\s+(?:all\s+)?(?:the\s+)?" + _WORKS + r"\b"
@@ -56,7 +57,10 @@ _REQUEST = re.compile(
     r"|has\s+any(?:one|body)\s+(?:here\s+|in\s+(?:the\s+)?(?:collection|corpus|library)\s+)?"
     r"(?:looked|worked|written|studied|published|investigated|tackled|done\s+anything|used|applied|tried|explored|addressed)\b"
     r"|(?:any|some)\s+" + _WORKS + r"\b"
-    r"|" + _WORKS + r"\s+(?:on|about|regarding|concerning)\b"
+    r"|" + _WORKS + r"\s+(?:on|about|regarding|concerning|where|whose|that|in\s+which)\b"
+    r"|(?:has|have)\s+(?:anything|something)\s+(?:here\s+|in\s+(?:the\s+)?(?:collection|corpus|library)\s+)?been\s+"
+    r"(?:done|applied|used|tried|written|published|proposed)(?:\s+(?:to|on|for|in|with)\b)?"
+    r"|where\s+(?:do|should|can|would)\s+(?:i|we|one)\s+start(?:\s+(?:with|on|reading\s+about))?\b|where\s+to\s+start(?:\s+(?:with|on))?\b"
     r"|tell\s+me\s+about\b(?=.*(?:" + _HERE + r"))"
     r")"
     r"|\bwhat(?:'s|\s+is)\s+(?:there\s+)?in\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index)\s*\??\s*$"
@@ -75,7 +79,8 @@ _COMPARE = re.compile(
 )
 # cues that make a comparison only when the question splits into two described works (assistant.sides)
 _LOOSE_COMPARE = re.compile(
-    r"\bdifferent\s+from\b|\bdistinguish(?:es)?\b.*\bfrom\b|\bsets?\b.*\bapart\s+from\b|\bstacks?\s+up\s+against\b"
+    r"\bdifferent(?:\s+(?:in|on|as\s+to)\s+[^,?]{0,60}?)?\s+from\b|\b(?:distinguish(?:es)?|separates?)\b.*\bfrom\b"
+    r"|\bwhat\s+separates\b|\bsets?\b.*\bapart\s+from\b|\bstacks?\s+up\s+against\b"
     r"|\b(?:how|where|in what ways?)\b.*\b(?:differ|relate|similar)\b|^\s*(?:do|does)\b.*\bdiffer\b"
     r"|\b(?:how|where)\s+do\s+(?:they|the two|these|both)\s+(?:differ|compare|contrast)\b"
     r"|\bwhat\s+(?:are|is)\s+the\s+(?:main\s+|key\s+)?differences?\b",
@@ -111,7 +116,7 @@ def question_kind(question: str) -> str:
     if is_comparison_of_described_works(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
         return "compare"
     if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and (
-            _IMPERATIVE.search(question) or not (_QUANTITY.search(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE))):
+            _IMPERATIVE.search(question) or not (_asks_quantity(question) or re.search(r"\bhow accurate|\bwith what\b", question, re.IGNORECASE))):
         return "compare"
     if (_OVERVIEW.search(question) or _REQUEST.search(question)) and (
             not _SINGULAR.match(question) or re.search(_HERE, question, re.IGNORECASE)):
@@ -130,7 +135,21 @@ def is_comparison_of_described_works(question: str) -> bool:
         return described_works(question)
     if two_works_listed(question):  # "Two ways to Z: A, and B." (a description may hold "how many")
         return described_works(question)
-    return bool(_LOOSE_COMPARE.search(question)) and not _QUANTITY.search(question) and described_works(question)
+    return bool(_LOOSE_COMPARE.search(question)) and not _asks_quantity(question) and described_works(question)
+
+
+def _asks_quantity(question: str) -> bool:
+    """A quantity word ("how many", "what accuracy") that the question asks (among its first words, or anywhere
+    when it does not split into two works), not one inside a description of one of two works ("... from the one
+    about how much latitude annotators have")."""
+    from assistant.extractive import _QUANTITY
+    from assistant.sides import split_sides
+
+    if not _QUANTITY.search(question):
+        return False
+    lead = re.match(r"^[^,?:]{0,80},\s*", question)  # "Theoretically, how much ...", "In RL with X, how many ..."
+    head = " ".join(question[lead.end() if lead else 0:].split()[:6])
+    return bool(_QUANTITY.search(head)) or len(split_sides(question)) != 2
 
 
 def overview_topic(question: str) -> str:

@@ -197,3 +197,41 @@ def test_choice_after_a_setting_clause_splits_at_its_or():
 ])
 def test_setting_clause_or_both_with_named_things_stays_a_direct_answer(question):
     assert question_kind(question) == "answer"
+
+
+def test_two_papers_then_one_and_the_other_split_into_their_works():
+    question = ("Two papers look at data for instruction tuning. One scores each example's quality and diversity to "
+                "pick a subset, the other evolves harder instructions with small models. How do they differ?")
+    assert question_kind(question) == "compare"
+    assert split_sides(question) == ["scores each example's quality and diversity to pick a subset",
+                                     "evolves harder instructions with small models"]
+
+
+def test_two_papers_listed_as_one_about_and_one_about_split_there():
+    question = ("Process rewards come up in two papers here: one about scoring each step by the progress it makes "
+                "toward a right answer, one about training an outcome model whose step scores come for free.")
+    assert split_sides(question) == ["about scoring each step by the progress it makes toward a right answer",
+                                     "about training an outcome model whose step scores come for free"]
+
+
+@pytest.mark.parametrize("question", [
+    "What separates selecting instruction data by optimal transport from scoring it with a small proxy model?",
+    "How is the benchmark for translating text into planning languages different in its scope from the harder "
+    "benchmark of reasoning about actions and plans?",
+    "For attacking an image model without its data, is the better starting point an objective that corrupts "
+    "features at several layers, or a surrogate sampled from a Bayesian posterior over weights?",
+])
+def test_more_comparison_wordings_reach_the_comparison_path(question):
+    assert question_kind(question) == "compare"
+    assert len(split_sides(question)) == 2
+
+
+def test_quantity_word_inside_a_description_does_not_make_a_comparison_a_lookup():
+    question = ("How is the paper on moral decisions as a computational problem different from the one about how "
+                "much latitude annotators have when judging which outputs are safer?")
+    assert question_kind(question) == "compare"
+
+
+def test_quantity_asked_up_front_keeps_a_lookup_with_compared_with():
+    question = "Theoretically, how much does pretraining on unlabeled data reduce the excess risk compared with supervised learning alone?"
+    assert question_kind(question) == "answer"

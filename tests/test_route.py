@@ -44,6 +44,10 @@ def test_question_kind_from_wording(question, kind):
     "Give me the landscape of work on jailbreaking web agents",
     "I'm after papers on curriculum learning",
     "Has anyone here applied bandits to hyperparameter tuning?",
+    "Has anything here been applied to drug discovery?",
+    "Where do I start with reward modelling?",
+    "papers where they evaluate LLM agents in real web browsers?",
+    "Which works train verifiers for math reasoning?",
 ])
 def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
     assert question_kind(question) == "summary"
@@ -58,6 +62,8 @@ def test_plain_chat_request_for_literature_is_routed_as_a_summary(question):
     ("Give me the landscape of work on jailbreaking web agents", "jailbreaking web agents"),
     ("I'm after papers on curriculum learning", "curriculum learning"),
     ("Which papers here work on optimal transport?", "optimal transport"),
+    ("Has anything here been applied to drug discovery?", "drug discovery"),
+    ("Where do I start with reward modelling?", "reward modelling"),
 ])
 def test_plain_chat_request_keeps_only_its_topic(question, topic):
     assert overview_topic(question) == topic
