@@ -60,7 +60,7 @@ _REQUEST = re.compile(
     r"|" + _WORKS + r"\s+(?:on|about|regarding|concerning|where|whose|that|in\s+which)\b"
     r"|(?:has|have)\s+(?:anything|something)\s+(?:here\s+|in\s+(?:the\s+)?(?:collection|corpus|library)\s+)?been\s+"
     r"(?:done|applied|used|tried|written|published|proposed)(?:\s+(?:to|on|for|in|with)\b)?"
-    r"|where\s+(?:do|should|can|would)\s+(?:i|we|one)\s+start(?:\s+(?:with|on|reading\s+about))?\b|where\s+to\s+start(?:\s+(?:with|on))?\b"
+    r"|where\s+(?:do|should|can|would)\s+(?:i|we|one)\s+start\s+(?:with|on|reading\s+about)\b|where\s+to\s+start\s+(?:with|on)\b"
     r"|tell\s+me\s+about\b(?=.*(?:" + _HERE + r"))"
     r")"
     r"|\bwhat(?:'s|\s+is)\s+(?:there\s+)?in\s+(?:the|this|your|our)\s+(?:collection|corpus|library|index)\s*\??\s*$"
