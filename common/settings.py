@@ -122,7 +122,7 @@ class SummarySettings(BaseSettings):
     model_config = _group_config()
 
     summary_min_relevance: float = Field(
-        0.14, ge=0.0, le=1.0,
+        0.16, ge=0.0, le=1.0,
         description="A summary keeps a paper whose relevance probability (fitted on dev overview questions) reaches this; --min-relevance overrides.",
     )
     summary_relative_to_top: float = Field(

@@ -13,8 +13,9 @@ Test figures are printed beside, never used for a choice. Prints the weights and
 The on-topic gate (``assistant.gather.TOPIC_GATE``): ``topic_score``, (1 - a) x the best cosine + a x the best
 keyword coverage among a topic's ten best candidates, with the weight a (0 to 0.6 in steps of 0.05) whose line
 leaves the widest margin between the highest of the dev generic off-topic questions of hard.jsonl (asked as a
-summary topic, as typed and as `overview_topic` reads them) and the lowest of the dev summary questions, and
-the bar midway between them. Printed with how many
+summary topic, as typed and as `overview_topic` reads them) and the lowest of the dev summary questions; the
+bar with the fewest dev errors (summary topics under it, generic questions and abstain questions worded as
+overview requests at or over it; the higher bar on a tie). Printed with how many
 dev summary topics `assistant.gather.on_topic` turns away (all, and those with at least three gold papers) and
 how many generic off-topic and other abstain dev questions (hard.jsonl and gold.jsonl) it lets through, the
 gate chosen without the question judged (leave one out).
@@ -30,7 +31,7 @@ import numpy as np
 
 from assistant.api import summary_candidates
 from assistant.gather import MIN_KEEP, PAD_RELATIVE, Candidate, on_topic, topic_score
-from assistant.route import overview_topic
+from assistant.route import overview_topic, question_kind
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
 
@@ -107,37 +108,46 @@ def abstain_topics() -> list[tuple[Question, str]]:
     return [(q, t) for q in qs for t in dict.fromkeys([q.question, overview_topic(q.question)])]
 
 
-def on_topic_gate(positives: list[Row], generic: list[Row]) -> tuple[float, float]:
-    """(coverage weight, bar): the maximum-margin line between the generic off-topic questions and the topics."""
-    def margin(w: float) -> tuple[float, float]:
-        low = min(topic_score(f, w) for _, f in positives)
-        high = max(topic_score(f, w) for _, f in generic)
-        return low - high, (low + high) / 2
+def on_topic_gate(positives: list[Row], generic: list[Row], routed: list[Row] = ()) -> tuple[float, float]:
+    """(coverage weight, bar). The weight: the line with the widest margin between the generic off-topic
+    questions and the topics. The bar: the fewest dev errors (topics under it, plus generic questions and
+    abstain questions worded as overview requests at or over it), the higher bar on a tie, midway between the
+    two scores it falls between."""
+    def margin(w: float) -> float:
+        return min(topic_score(f, w) for _, f in positives) - max(topic_score(f, w) for _, f in generic)
 
-    weight = max((round(0.05 * i, 2) for i in range(13)), key=lambda w: margin(w)[0])
-    return weight, round(margin(weight)[1], 3)
+    weight = max((round(0.05 * i, 2) for i in range(13)), key=margin)
+    pos = [topic_score(f, weight) for _, f in positives]
+    neg = [topic_score(f, weight) for _, f in list(generic) + list(routed)]
+    scores = sorted(set(pos + neg))
+    bars = [(a + b) / 2 for a, b in zip(scores, scores[1:])] or [scores[0]]
+    errors = {bar: sum(p < bar for p in pos) + sum(n >= bar for n in neg) for bar in bars}
+    bar = min(bars, key=lambda b: (errors[b], -b))
+    return weight, round(bar, 4)
 
 
 def on_topic_report(settings: Settings, dev: list[Row]) -> None:
-    absent = [(q, summary_candidates(t, settings=settings)) for q, t in abstain_topics() if q.split == "dev"]
-    generic = [row for row in absent if row[0].abstain_kind == "generic"]
-    gate = on_topic_gate(dev, generic)
-    everyone = [("topic", row) for row in dev] + [("generic", row) for row in generic]
-    everyone += [("absent", row) for row in absent if row[0].abstain_kind != "generic"]
-    passed = {"topic": [], "topic3": [], "generic": [], "absent": []}
+    absent = [(q, t, summary_candidates(t, settings=settings)) for q, t in abstain_topics() if q.split == "dev"]
+    generic = [(q, f) for q, _, f in absent if q.abstain_kind == "generic"]
+    # abstain questions a user would get a summary for: worded as an overview request, asked as routed
+    routed = [(q, f) for q, t, f in absent if q.abstain_kind != "generic" and question_kind(q.question) == "summary"
+              and t == overview_topic(q.question)]
+    gate = on_topic_gate(dev, generic, routed)
+    everyone = [("topic", row) for row in dev] + [("generic", row) for row in generic] + [("routed", row) for row in routed]
+    everyone += [("absent", (q, f)) for q, _, f in absent if q.abstain_kind != "generic"]
+    passed: dict[str, list[bool]] = {"topic": [], "topic3": [], "generic": [], "routed": [], "absent": []}
     for i, (kind, (q, found)) in enumerate(everyone):
-        rest_dev = [r for k, r in everyone[:i] + everyone[i + 1:] if k == "topic"]
-        rest_generic = [r for k, r in everyone[:i] + everyone[i + 1:] if k == "generic"]
-        ok = on_topic(found, on_topic_gate(rest_dev, rest_generic))
+        rest = everyone[:i] + everyone[i + 1:]
+        ok = on_topic(found, on_topic_gate(*([r for k, r in rest if k == name] for name in ("topic", "generic", "routed"))))
         passed[kind].append(ok)
         if kind == "topic" and len(q.gold_titles) >= 3:
             passed["topic3"].append(ok)
     print(f"TOPIC_GATE = {gate}  (on-topic gate: coverage weight, bar; leave one out on dev:)")
     print(f"  dev summary topics turned away {passed['topic'].count(False)} of {len(passed['topic'])} "
           f"({passed['topic3'].count(False)} of {len(passed['topic3'])} with >= 3 gold papers); let through: "
-          f"generic off-topic {sum(passed['generic'])} of {len(generic)}, "
-          f"other abstain questions {sum(passed['absent'])} of {len(passed['absent'])} (hard.jsonl in-domain absent, "
-          "gold.jsonl abstain; topics as typed and as routed)")
+          f"generic off-topic {sum(passed['generic'])} of {len(generic)}, abstain questions worded as overview "
+          f"requests {sum(passed['routed'])} of {len(routed)}, any abstain question {sum(passed['absent'])} of "
+          f"{len(passed['absent'])} (hard.jsonl in-domain absent, gold.jsonl abstain; topics as typed and as routed)")
 
 
 def main() -> None:
