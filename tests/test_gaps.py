@@ -56,7 +56,7 @@ def test_follow_up_resolved_from_history_gets_no_gap_notice(real_settings):
 
 
 # No corpus paper mentions QLoRA; the quantization and low-rank adaptation papers match the rest of the question
-UNKNOWN_NAME = "How does QLoRA fine-tune a 65B model on a single GPU with 4-bit quantization and low-rank adapters?"
+UNKNOWN_NAME = "How does QLoRA combine 4-bit quantization with low-rank adapters to fine-tune large models?"
 
 
 def test_question_naming_what_no_paper_mentions_is_not_answered_from_other_papers(real_settings):
