@@ -4,17 +4,31 @@ Grouping: k-means (scikit-learn) over the papers' stored embeddings (the mean of
 vectors), k growing with the square root of the count, at most ``MAX_THEMES``.
 
 Naming, as BERTopic names its topics: class-based TF-IDF over word n-grams (scikit-learn's
-CountVectorizer), where each theme is one class and the rest of the corpus is one more class, so a phrase
-scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams that do
-not start or end with a stopword or a verb of abstracts' prose, hold no demonstrative or modal and do not end
-in a participle (so no "address this issue", "bridge this gap", "models trained"), and that occur in at least
-two of the theme's papers (a one-paper theme
-draws on its title, i.e. what that paper does). The best few are embedded and checked against the theme:
-the c-TF-IDF is also weighted by the phrase's IDF over papers, so a phrase that is everywhere
-("large language models") names no theme, and a fragment of a longer phrase ("partial differential" of
-"partial differential equations") gives way to the whole. The final score adds the phrase's cosine similarity to the theme's centroid minus its similarity to the
-other themes' centroids, so the name represents this group rather than the whole topic. The name shown is
-the phrase exactly as it is written in one of the theme's papers (case and hyphens kept).
+CountVectorizer), where each theme is one class, weighted by the phrase's IDF over the corpus's papers, so
+a phrase scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams
+of the theme's papers that read as the name of a line of work, not as prose or a fragment: they do not
+start or end with a stopword, an evaluative adjective or a verb of abstracts' prose, hold no article,
+demonstrative or modal, do not end in a participle, a subject's verb ("models learn") or a word English
+uses only as an adjective (lemminflect's lexicon: "graph neural", "learning theoretic"), hold a function
+word only when a title does ("chain of thought"), and are not nearly always part of a longer phrase. Each
+candidate is scored on:
+
+- distinctiveness: the normalised c-TF-IDF (x1.3 when some paper's title uses the phrase: titles name
+  lines of work); a phrase in more than ``GENERIC_SHARE`` of the corpus's papers in any inflection
+  ("large language models", "reward model") is left out while any other phrase fits;
+- coverage: the share of the theme's papers whose words hold the phrase's (stemmed, any order), times how
+  rarely corpus papers hold them all (so "resulting model" covering everything counts little), minus the
+  share of the summary's other themes' papers that do (contrast against the siblings);
+- the embedding check: the phrase's cosine to the theme's centroid plus its margin over the nearest of the
+  other themes' centroids and the whole corpus's centroid, so the name represents this group rather than
+  the topic or the field.
+
+Themes are named best (theme, phrase) pair first; no name holds another's words or the reverse ("Reasoning
+models" beside "Large reasoning models"). Fallbacks, in order, when a theme has no candidate: phrases made
+only of the topic's words (a one-theme summary may use them from the start); a phrase of one of the
+theme's papers that the embedding check finds central; a corpus-wide phrase; the best paper's title. A
+one-paper theme is named from its title: what that paper does. The name shown is the phrase exactly as
+it is written in one of the theme's papers (case and hyphens kept). ``evals/theme_names.py`` measures it.
 """
 
 from __future__ import annotations
@@ -189,7 +203,7 @@ GENERIC_SHARE = 0.05  # a phrase in more of the corpus's papers than this names 
 
 def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> list[str]:
     """A readable 2-4 word name per theme, drawn from the theme's own papers (see the module docstring)."""
-    scores, vocab = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
+    scores, _ = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
     grams = _NGRAMS[assistant.retriever]
     topic_words = content_words(topic)
     centroids = _centroids(assistant, themes)
