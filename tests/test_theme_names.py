@@ -83,3 +83,12 @@ def test_a_one_paper_theme_is_named_from_its_title(real_settings):
     assert single
     for theme in single:
         assert content_words(theme.name) <= content_words(theme.items[0].title), theme.name
+
+
+@pytest.mark.parametrize("name, fragment", [("Graph neural", True), ("Learning theoretic", True),
+                                            ("Highlights the importance", True), ("Catastrophic forgetting", False),
+                                            ("Chain of Thought", False), ("GPT-4 evaluation", False)])
+def test_the_name_metric_tells_a_cut_noun_phrase_or_clause_from_a_name(name, fragment):
+    from evals.theme_names import is_fragment
+
+    assert is_fragment(name) is fragment
