@@ -4,25 +4,41 @@ Grouping: k-means (scikit-learn) over the papers' stored embeddings (the mean of
 vectors), k growing with the square root of the count, at most ``MAX_THEMES``.
 
 Naming, as BERTopic names its topics: class-based TF-IDF over word n-grams (scikit-learn's
-CountVectorizer), where each theme is one class and the rest of the corpus is one more class, so a phrase
-scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams that do
-not start or end with a stopword or a verb of abstracts' prose, hold no demonstrative or modal and do not end
-in a participle (so no "address this issue", "bridge this gap", "models trained"), and that occur in at least
-two of the theme's papers (a one-paper theme
-draws on its title, i.e. what that paper does). The best few are embedded and checked against the theme:
-the c-TF-IDF is also weighted by the phrase's IDF over papers, so a phrase that is everywhere
-("large language models") names no theme, and a fragment of a longer phrase ("partial differential" of
-"partial differential equations") gives way to the whole. The final score adds the phrase's cosine similarity to the theme's centroid minus its similarity to the
-other themes' centroids, so the name represents this group rather than the whole topic. The name shown is
-the phrase exactly as it is written in one of the theme's papers (case and hyphens kept).
+CountVectorizer), where each theme is one class, weighted by the phrase's IDF over the corpus's papers, so
+a phrase scores high when it is frequent in the theme and rare elsewhere. Candidates are 2-4 word n-grams
+of the theme's papers that read as the name of a line of work, not as prose or a fragment: they do not
+start or end with a stopword, an evaluative adjective or a verb of abstracts' prose, hold no article,
+demonstrative or modal, do not end in a participle, a subject's verb ("models learn") or a word English
+uses only as an adjective (lemminflect's lexicon: "graph neural", "learning theoretic"), hold a function
+word only when a title does ("chain of thought"), and are not nearly always part of a longer phrase. Each
+candidate is scored on:
+
+- distinctiveness: the normalised c-TF-IDF (x1.3 when some paper's title uses the phrase: titles name
+  lines of work); a phrase in more than ``GENERIC_SHARE`` of the corpus's papers in any inflection
+  ("large language models", "reward model") is left out while any other phrase fits;
+- coverage: the share of the theme's papers whose words hold the phrase's (stemmed, any order), times how
+  rarely corpus papers hold them all (so "resulting model" covering everything counts little), minus the
+  share of the summary's other themes' papers that do (contrast against the siblings);
+- the embedding check: the phrase's cosine to the theme's centroid plus its margin over the nearest of the
+  other themes' centroids and the whole corpus's centroid, so the name represents this group rather than
+  the topic or the field.
+
+Themes are named best (theme, phrase) pair first; no name holds another's words or the reverse ("Reasoning
+models" beside "Large reasoning models"). Fallbacks, in order, when a theme has no candidate: phrases made
+only of the topic's words (a one-theme summary may use them from the start); a phrase of one of the
+theme's papers that the embedding check finds central; a corpus-wide phrase; the best paper's title. A
+one-paper theme is named from its title: what that paper does. The name shown is the phrase exactly as
+it is written in one of the theme's papers (case and hyphens kept). ``evals/theme_names.py`` measures it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import weakref
 from collections import Counter
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -34,6 +50,7 @@ from assistant.text import STOPWORDS, content_words, stem
 MAX_THEMES = 5
 NGRAMS = (2, 4)
 EMBED_CHECK = 6  # candidates per theme that get the embedding check
+TITLE_BONUS = 1.3  # c-TF-IDF factor for a phrase some paper's title uses
 _TOKEN = r"(?u)\b[A-Za-z][\w*]*(?:-[\w*]+)*\b"
 _EXTRA_STOP = frozenset("via towards toward across within without upon among et al".split())
 
@@ -72,9 +89,9 @@ _PROSE = frozenset("first second finally moreover furthermore however therefore 
                    "provide provides analyze analyzes analyse evaluate evaluates explore explores enable enables "
                    "apply applies perform performs conduct conducts outperform outperforms tackle tackles overcome "
                    "mitigate mitigates alleviate improve improves enhance enhances solve solves reduce reduces make "
-                   "makes allow allows help helps predicting".split())
+                   "makes allow allows help helps predicting result resulting understand rethink revisit unveil boost examine".split())
 # words a name never holds anywhere: demonstratives and modals belong to sentences ("network may", "this gap")
-_CLAUSE = frozenset("this that these those may might can could will would should must".split())
+_CLAUSE = frozenset("the a an this that these those may might can could will would should must".split())
 
 
 def _stopword(token: str) -> bool:
@@ -84,9 +101,10 @@ def _stopword(token: str) -> bool:
 
 
 def _clause(tokens: list[str]) -> bool:
-    """A run of prose rather than a name: a demonstrative or modal anywhere, or a participle at the end
-    ("models trained", "networks trained")."""
-    return any(t in _CLAUSE for t in tokens) or len(tokens[-1]) > 5 and tokens[-1].endswith("ed")
+    """A run of prose rather than a name: an article, demonstrative or modal anywhere, a participle at the end
+    ("models trained", "networks trained") or a plural noun and its verb ("models learn")."""
+    return any(t in _CLAUSE for t in tokens) or len(tokens[-1]) > 5 and tokens[-1].endswith("ed") \
+        or _kinds(tokens[-1]) == {"VERB"} and tokens[-2].endswith("s")  # a subject and its verb: "models learn"
 
 
 def _surface(phrase: str, texts: list[str]) -> str | None:
@@ -125,7 +143,37 @@ class CorpusNgrams:
         self.unigrams = np.array([" " not in v for v in self.vocab])
         self.phrase_vectors: dict[str, np.ndarray] = {}
         self._has = (counts > 0).tocsr()  # per corpus paper: which n-grams its text has
+        self._columns = self._has.tocsc()
+        self._variants: dict[tuple[str, ...], list[int]] = {}  # stemmed phrase -> its n-grams ("language model(s)")
+        for j, v in enumerate(self.vocab):
+            if " " in v:
+                self._variants.setdefault(tuple(stem(t) for t in v.split()), []).append(j)
+        self._variant_sum = self.document_frequency.copy()  # an upper bound of the phrase's frequency
+        for columns in self._variants.values():
+            if len(columns) > 1:
+                self._variant_sum[columns] = self.document_frequency[columns].sum()
+        self._phrase_df: dict[int, int] = {}
         self._row = {pid: i for i, (pid, _) in enumerate(_corpus_hits(assistant))}
+        self.papers_with: dict[str, set[int]] = {}  # stemmed content word -> the corpus papers whose text has it
+        for i, (_, h) in enumerate(_corpus_hits(assistant)):
+            for w in content_words(paper_text(h)):
+                self.papers_with.setdefault(w, set()).add(i)
+        titles = self.vectorizer.transform(h.paper.title for _, h in _corpus_hits(assistant))
+        self.in_titles = np.asarray((titles > 0).sum(axis=0)).ravel() > 0  # per n-gram: does a paper's title use it
+
+    def specificity(self, words: set[str]) -> float:
+        """How rarely the corpus's papers hold all these words (any order): IDF over papers, scaled to 0-1."""
+        rows = set.intersection(*(self.papers_with.get(w, set()) for w in words)) if words else set()
+        return math.log(self.n_papers / max(len(rows), 1)) / math.log(max(self.n_papers, 2))
+
+    def phrase_frequency(self, j: int) -> int:
+        """In how many corpus papers n-gram ``j`` occurs in any inflection ("language model" or "models")."""
+        if self._variant_sum[j] == self.document_frequency[j]:
+            return int(self.document_frequency[j])
+        if j not in self._phrase_df:
+            columns = self._variants.get(tuple(stem(t) for t in self.vocab[j].split()), [j])
+            self._phrase_df[j] = int((self._columns[:, columns].sum(axis=1) > 0).sum())
+        return self._phrase_df[j]
 
     def present(self, paper_ids: list[str]) -> np.ndarray:
         """Per n-gram, in how many of these papers' texts it occurs (the corpus counts, not a new count)."""
@@ -150,54 +198,112 @@ def _ctfidf(assistant: Any, classes: list[str]) -> tuple[np.ndarray, list[str]]:
     return ctfidf * np.log(grams.n_papers / np.maximum(grams.document_frequency, 1.0)), grams.vocab
 
 
+GENERIC_SHARE = 0.05  # a phrase in more of the corpus's papers than this names no theme while a rarer one fits
+
+
 def name_themes(assistant: Any, themes: list[list[PaperHit]], topic: str) -> list[str]:
     """A readable 2-4 word name per theme, drawn from the theme's own papers (see the module docstring)."""
-    scores, vocab = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
+    scores, _ = _ctfidf(assistant, [" ".join(paper_text(h) for h in g) for g in themes])
     grams = _NGRAMS[assistant.retriever]
     topic_words = content_words(topic)
     centroids = _centroids(assistant, themes)
-    # strict first; then allow the topic's own words; then phrases of the best paper's title alone
-    passes = [(2, len(themes) == 1), (2, True), (1, True)]
+    bags = [[content_words(paper_text(h)) for h in g] for g in themes]
+    # (papers that must hold the phrase, the topic's own words allowed, corpus-wide phrases allowed, only the
+    # best paper's title): strict first; then the topic's words; then a phrase of one of the theme's papers
+    # that the embedding check finds central; then corpus-wide phrases; then the best paper's title
+    single = len(themes) == 1
+    passes = [(2, single, False, False), (2, True, False, False), (1, True, False, False), (2, True, True, False),
+              (1, True, True, True)]
     names: list[str | None] = [None] * len(themes)
-    for need, allow_topic in passes:
+    for need, allow_topic, allow_generic, title_only in passes:
         todo = [t for t in range(len(themes)) if names[t] is None]
         if not todo:
             break
         ranked = {}
         for t in todo:
-            group = themes[t] if need > 1 or len(themes[t]) == 1 else themes[t][:1]
+            group = themes[t][:1] if title_only or len(themes[t]) == 1 else themes[t]
             present = grams.present([h.paper_id for h in group])
-            titles = content_words(" ".join(h.paper.title for h in group))
+            titles = content_words(" ".join(h.paper.title for h in group)) if len(group) == 1 else None
             texts = [paper_text(h) for h in group]
-            ranked[t] = [c for c in _candidates(scores[t], vocab, present, min(need, len(group)), titles,
-                                                set() if allow_topic else topic_words) if not _fragment(c[1], texts)][:EMBED_CHECK]
+            options = sorted(_candidates(scores[t], grams, present, min(need, len(group)), titles,
+                                         set() if allow_topic else topic_words, bags, t,
+                                         None if allow_generic else GENERIC_SHARE * grams.n_papers), reverse=True)
+            ranked[t] = list(itertools.islice((c for c in options if not _fragment(c[1], texts)), EMBED_CHECK))
         for t, choice in _embedding_check(assistant, ranked, centroids, names).items():
             names[t] = _surface(choice, [paper_text(h) for h in themes[t]])
     out = [n or _fallback(assistant, g[0]) for n, g in zip(names, themes)]
     return [n[:1].upper() + n[1:] for n in out]
 
 
-def _candidates(scores: np.ndarray, vocab: list[str], present: np.ndarray, need: int, title_words: set[str],
-                avoid: set[str]) -> list[tuple[float, str]]:
-    """2-4 word n-grams by c-TF-IDF that occur in ``need`` of the papers (``present``: per n-gram, in how many),
-    not made only of ``avoid`` words; with ``need`` 1, only phrases of the titles: what the paper does."""
-    ranked: list[tuple[float, str]] = []
+def _candidates(scores: np.ndarray, grams: CorpusNgrams, present: np.ndarray, need: int, title_words: set[str] | None,
+                avoid: set[str], bags: list[list[set[str]]], theme: int, max_df: float | None) -> list[tuple[float, str]]:
+    """2-4 word n-grams by c-TF-IDF found in the theme's papers (``present``: per n-gram, in how many) and
+    whose words (stemmed, any order) ``need`` of them hold, not made only of ``avoid`` words, in at most
+    ``max_df`` corpus papers (any inflection); with ``title_words``, only phrases of that title: what the paper
+    does. The score adds to the normalised c-TF-IDF the share of the theme's papers that hold the phrase's
+    words (times how rarely corpus papers hold them all), minus the share of the summary's other themes'
+    papers that do, so a name is shared by its group, says more than the corpus's common words, and is not
+    shared by the rest."""
+    vocab, in_titles = grams.vocab, grams.in_titles
+    others = [b for u, group in enumerate(bags) if u != theme for b in group]
+    found: list[tuple[float, float, str]] = []
     for j in np.argsort(-scores)[:2000]:
-        if scores[j] <= 0 or len(ranked) >= 40:
+        if scores[j] <= 0 or len(found) >= 40:
             break
         tokens = vocab[j].split()
-        if present[j] < need or not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]) \
-                or _clause(tokens):
+        if present[j] < 1 or not NGRAMS[0] <= len(tokens) <= NGRAMS[1] or _stopword(tokens[0]) or _stopword(tokens[-1]) \
+                or _clause(tokens) or _adjective(tokens[-1]) or _verb_first(tokens[0]) \
+                or max_df is not None and grams.phrase_frequency(j) > max_df:
             continue
+        if not in_titles[j] and any(t in STOPWORDS for t in tokens):
+            continue  # "applied to cluster", "teacher and student": prose, unless a title names it so ("chain of thought")
         words = content_words(vocab[j])
-        if not words or (avoid and words <= avoid) or (need == 1 and not words <= title_words):
+        if not words or (avoid and words <= avoid) or (title_words is not None and not words <= title_words):
             continue
-        ranked.append((float(scores[j]) * (1.3 if words <= title_words else 1.0), vocab[j]))
-    return sorted(ranked, reverse=True)
+        holds = sum(1 for b in bags[theme] if words <= b)
+        if holds < need:
+            continue
+        outside = sum(1 for b in others if words <= b) / len(others) if others else 0.0
+        # (c-TF-IDF, favouring phrases titles use: names of lines of work; shared in the theme, not outside)
+        share = holds / len(bags[theme]) * grams.specificity(words) - outside
+        found.append((float(scores[j]) * (TITLE_BONUS if in_titles[j] else 1.0), share, vocab[j]))
+    if not found:
+        return []
+    top = max(f[0] for f in found)
+    return [(s / top + share, phrase) for s, share, phrase in found]
+
+
+@lru_cache(maxsize=65536)
+def _lemmas(token: str) -> dict[str, tuple[str, ...]]:
+    """The word classes English uses the word in (lemminflect's lexicon), {} for a name, number or compound."""
+    import lemminflect
+
+    return lemminflect.getAllLemmas(token) if token.isalpha() else {}
+
+
+def _kinds(token: str) -> set[str]:
+    return set(_lemmas(token))
+
+
+def _verb_first(token: str) -> bool:
+    """A verb that starts a clause, not a name: a word English uses only as a verb ("learn from problems"),
+    unless it is a gerund of a verb outside abstracts' prose ("reasoning models", "aligning language models")."""
+    if _kinds(token) != {"VERB"}:
+        return False
+    return not token.endswith("ing") or any(v in _PROSE or v + "s" in _PROSE for v in _lemmas(token)["VERB"])
+
+
+def _adjective(token: str) -> bool:
+    """A word English uses only as an adjective or adverb ("neural", "theoretic"), or only as a verb other than
+    a gerund in an inflected form ("model learns", not "test-time compute"): a name never ends in one."""
+    kinds = _kinds(token)
+    return bool(kinds) and kinds <= {"ADJ", "ADV"} or kinds == {"VERB"} and token not in _lemmas(token)["VERB"] \
+        and not token.endswith("ing")
 
 
 def _fragment(phrase: str, texts: list[str]) -> bool:
-    """Is the phrase nearly always part of a longer one in these texts (the same word before or after it)?"""
+    """Is the phrase nearly always part of a longer one in these texts (the same word before or after it, or,
+    when it ends in a word that can be an adjective, any noun after it: "rule-based visual" reasoning)?"""
     body = r"\s+".join(re.escape(t) for t in phrase.split())
     bare = re.compile(rf"(?<![\w-]){body}(?![\w-])", re.IGNORECASE)  # a quick scan first: most texts lack the phrase
     found = [m for text in texts if bare.search(text)
@@ -209,13 +315,17 @@ def _fragment(phrase: str, texts: list[str]) -> bool:
         word, count = words.most_common(1)[0]
         if word and word not in STOPWORDS and re.fullmatch(r"[\w-]+", word) and count >= 0.8 * len(found):
             return True
+    if _kinds(phrase.split()[-1].lower()) & {"ADJ"}:
+        followed = sum(1 for m in found if m.group(2) and m.group(2).lower() not in STOPWORDS)
+        return followed >= 0.8 * len(found)
     return False
 
 
 def _embedding_check(assistant: Any, ranked: dict[int, list[tuple[float, str]]], centroids: np.ndarray,
                      taken: list[str | None]) -> dict[int, str]:
-    """Per theme, the candidate that best represents it: c-TF-IDF rank plus the phrase's similarity to the
-    theme's centroid and its margin over the other themes' (one embedding call for all themes)."""
+    """Per theme, the candidate that best represents it: its score plus the phrase's similarity to the theme's
+    centroid and its margin over the other themes' (one embedding call for all themes). Themes are named
+    best pair first, and no name repeats another's words ("Reasoning models" beside "Large reasoning models")."""
     phrases = sorted({p for options in ranked.values() for _, p in options})
     if not phrases:
         return {}
@@ -224,23 +334,23 @@ def _embedding_check(assistant: Any, ranked: dict[int, list[tuple[float, str]]],
     if new:
         vecs = np.asarray(assistant.retriever.embed_model.get_text_embedding_batch(new), dtype=np.float32)
         cache.update(zip(new, vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-9)))
-    sims = {p: cache[p] @ centroids.T for p in phrases}
-    chosen: dict[int, str] = {}
-    used = {x.lower() for x in taken if x}
+    corpus = corpus_vectors(assistant.retriever).papers.mean(axis=0)
+    corpus = corpus / max(float(np.linalg.norm(corpus)), 1e-9)
+    pairs = []
     for t, options in ranked.items():
-        best, choice = -1e9, None
-        top = options[0][0] if options else 1.0
         for s, phrase in options:
-            if phrase.lower() in used:
-                continue
-            others = np.delete(sims[phrase], t)
-            margin = sims[phrase][t] - (float(others.max()) if others.size else 0.0)
-            value = s / top + sims[phrase][t] + margin
-            if value > best:
-                best, choice = value, phrase
-        if choice:
-            chosen[t] = choice
-            used.add(choice.lower())
+            sims = cache[phrase] @ centroids.T
+            others = np.delete(sims, t)
+            margin = sims[t] - max(float(others.max()) if others.size else -1.0, float(cache[phrase] @ corpus))
+            pairs.append((s + float(sims[t]) + margin, t, phrase))
+    chosen: dict[int, str] = {}
+    used = [content_words(x) for x in taken if x]
+    for _, t, phrase in sorted(pairs, reverse=True):
+        words = content_words(phrase)
+        if t in chosen or any(words <= u or u <= words for u in used):
+            continue
+        chosen[t] = phrase
+        used.append(words)
     return chosen
 
 
