@@ -52,7 +52,7 @@ NGRAMS = (2, 4)
 EMBED_CHECK = 6  # candidates per theme that get the embedding check
 TITLE_BONUS = 1.3  # c-TF-IDF factor for a phrase some paper's title uses
 _TOKEN = r"(?u)\b[A-Za-z][\w*]*(?:-[\w*]+)*\b"
-_EXTRA_STOP = frozenset("via towards toward across within without upon among et al".split())
+_EXTRA_STOP = frozenset("via towards toward across within without upon among et al whether".split())
 
 
 def paper_text(hit: PaperHit) -> str:
@@ -96,6 +96,8 @@ _CLAUSE = frozenset("the a an this that these those may might can could will wou
 
 def _stopword(token: str) -> bool:
     """Words a name must not start or end with: function words, evaluative adjectives, adverbs, prose verbs."""
+    if "-" in token and _stopword(token.rsplit("-", 1)[1]):  # a typo joining a word to the next: "reasoning-such"
+        return True
     return token in STOPWORDS and token not in _NAME_WORDS or token in _EXTRA_STOP or token in _EVALUATIVE or token.endswith("ly") \
         or token in _PROSE or len(token) < 3 and not token.isupper()
 
