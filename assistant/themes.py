@@ -94,9 +94,13 @@ _PROSE = frozenset("first second finally moreover furthermore however therefore 
 _CLAUSE = frozenset("the a an this that these those may might can could will would should must".split())
 
 
+# function words that end a hyphen-joined token only by a typo ("reasoning-such"; "logit-based" is a word)
+_JOINED = frozenset("such and or of to in on for with as is are its their which that this the a an".split())
+
+
 def _stopword(token: str) -> bool:
     """Words a name must not start or end with: function words, evaluative adjectives, adverbs, prose verbs."""
-    if "-" in token and _stopword(token.rsplit("-", 1)[1]):  # a typo joining a word to the next: "reasoning-such"
+    if "-" in token and token.rsplit("-", 1)[1] in _JOINED:  # a typo joining a word to the next: "reasoning-such"
         return True
     return token in STOPWORDS and token not in _NAME_WORDS or token in _EXTRA_STOP or token in _EVALUATIVE or token.endswith("ly") \
         or token in _PROSE or len(token) < 3 and not token.isupper()

