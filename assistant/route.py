@@ -111,7 +111,6 @@ _TOPIC_PREFIX = re.compile(
 def question_kind(question: str) -> str:
     """``summary``, ``compare`` or ``answer`` for a question, from its wording. A question asking for one
     quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
-    from assistant.extractive import _QUANTITY
 
     if is_comparison_of_described_works(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
         return "compare"
@@ -128,7 +127,6 @@ def is_comparison_of_described_works(question: str) -> bool:
     """A choice ("which works better for Z, A or B?") or a looser comparison cue ("how is A different from B?",
     "what distinguishes A from B?", "tell me how A and B differ") whose two sides each describe a work (three
     content words or more: "Adam or SGD?" stays a question about one finding)."""
-    from assistant.extractive import _QUANTITY
     from assistant.sides import choice_sides, described_works, two_works_listed
 
     if choice_sides(question):

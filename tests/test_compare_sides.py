@@ -165,6 +165,11 @@ def test_choice_between_two_works_joined_by_and_is_a_comparison(question):
     "the raw columns with masked cell prediction?",
     "Does more pretraining data help? Contrast what the study that varies how many epochs each token is seen "
     "found with what the study of scaling laws for small proxy models found.",
+    "What separates selecting instruction data by optimal transport from scoring it with a small proxy model?",
+    "How is the benchmark for translating text into planning languages different in its scope from the harder "
+    "benchmark of reasoning about actions and plans?",
+    "For attacking an image model without its data, is the better starting point an objective that corrupts "
+    "features at several layers, or a surrogate sampled from a Bayesian posterior over weights?",
 ])
 def test_comparison_wordings_without_a_compare_verb_up_front_are_routed_as_comparisons(question):
     assert question_kind(question) == "compare"
@@ -212,18 +217,6 @@ def test_two_papers_listed_as_one_about_and_one_about_split_there():
                 "toward a right answer, one about training an outcome model whose step scores come for free.")
     assert split_sides(question) == ["about scoring each step by the progress it makes toward a right answer",
                                      "about training an outcome model whose step scores come for free"]
-
-
-@pytest.mark.parametrize("question", [
-    "What separates selecting instruction data by optimal transport from scoring it with a small proxy model?",
-    "How is the benchmark for translating text into planning languages different in its scope from the harder "
-    "benchmark of reasoning about actions and plans?",
-    "For attacking an image model without its data, is the better starting point an objective that corrupts "
-    "features at several layers, or a surrogate sampled from a Bayesian posterior over weights?",
-])
-def test_more_comparison_wordings_reach_the_comparison_path(question):
-    assert question_kind(question) == "compare"
-    assert len(split_sides(question)) == 2
 
 
 def test_quantity_word_inside_a_description_does_not_make_a_comparison_a_lookup():
