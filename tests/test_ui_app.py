@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -65,7 +66,7 @@ def test_summary_mode_renders_themes_with_citations(app_env):
     at.sidebar.selectbox(key="answer_kind").set_value("summary")
     at.chat_input[0].set_value("process reward models").run()
     text = at.chat_message[1].markdown[0].value
-    assert "themes" in text and "[1]" in text
+    assert "themes" in text and re.search(r"\[\d+\]", text)  # the overview cites its papers
     assert len(at.expander) >= 3
 
 
