@@ -20,7 +20,8 @@
    ``summary_min_relevance`` and ``summary_relative_to_top`` of the best paper's. ``breadth`` (narrow /
    normal / wide) moves both; ``min_relevance`` replaces the first.
 5. Never abstain when papers are clearly on the topic: when the corpus is relevant at all (``on_topic``: the
-   best embedding similarity and the best keyword coverage together clear ``TOPIC_GATE``), at least the
+   best embedding similarity and the best keyword coverage together clear ``TOPIC_GATE``, for the topic or
+   for its head before an explanation or a list, ``topic_head``), at least the
    ``MIN_KEEP`` best papers are kept, as long as each is at least ``PAD_RELATIVE`` as relevant as the best.
 """
 
@@ -279,12 +280,22 @@ def topic_score(found: list[Candidate], coverage_weight: float) -> float:
             + coverage_weight * max((c.coverage for c in top), default=0.0))
 
 
-def on_topic(found: list[Candidate], gate: tuple[float, float] = TOPIC_GATE) -> bool:
+def on_topic(found: list[Candidate], gate: tuple[float, float] = TOPIC_GATE, head: list[Candidate] | None = None) -> bool:
     """Is the corpus on this topic at all (``found`` most relevant first)? A paper by a named author among the
-    ten best candidates, or a ``topic_score`` over the gate's bar (``TOPIC_GATE``: coverage weight, bar)."""
+    ten best candidates, or a ``topic_score`` over the gate's bar (``TOPIC_GATE``: coverage weight, bar), of
+    the topic or of its head (``head``: the candidates of ``topic_head``)."""
     if any(c.hit.author_match for c in found[:10]):
         return True
-    return topic_score(found, gate[0]) >= gate[1]
+    return max(topic_score(found, gate[0]), topic_score(head, gate[0]) if head else 0.0) >= gate[1]
+
+
+def topic_head(core: str) -> str | None:
+    """The topic's head before an explanation or a list ("calibration, whether a model's confidence matches
+    how often it's right" -> "calibration"; "online shopping, e-commerce or advertising" -> "online
+    shopping"): one to four content words, fewer than the whole topic's; None when there is no such head."""
+    head = re.split(r"\s*[,;:(]\s*|\s+-\s+", core, maxsplit=1)[0].strip()
+    n = len(content_words(head))
+    return head if head != core and 1 <= n <= 4 and n < len(content_words(core)) else None
 
 
 def thresholds(assistant: Any, breadth: str, min_relevance: float | None) -> tuple[float, float]:
@@ -300,11 +311,11 @@ def thresholds(assistant: Any, breadth: str, min_relevance: float | None) -> tup
 
 
 def select(assistant: Any, found: list[Candidate], breadth: str = "normal",
-           min_relevance: float | None = None) -> list[Candidate]:
+           min_relevance: float | None = None, head: list[Candidate] | None = None) -> list[Candidate]:
     """The candidates that clear the bar, most relevant first; at least ``MIN_KEEP`` when the corpus covers
-    the topic at all; none when it does not."""
+    the topic (or its head: ``head``, the head's candidates) at all; none when it does not."""
     floor, relative = thresholds(assistant, breadth, min_relevance)
-    if not on_topic(found):
+    if not on_topic(found, head=head):
         return []
     ranked = sorted(found, key=lambda c: (not c.hit.author_match, -c.relevance))
     top = ranked[0].relevance if ranked else 0.0
@@ -316,5 +327,6 @@ def gather(assistant: Any, topic: str, max_papers: int, breadth: str = "normal",
            min_relevance: float | None = None) -> tuple[list[PaperHit], int, bool]:
     """Relevant papers best first, how many were considered, and whether the cap cut some off."""
     found = candidates(assistant, topic)
-    kept = select(assistant, found, breadth, min_relevance)
+    head = topic_head(topic_core(topic)) if not on_topic(found) else None  # only to rescue a topic the gate turns away
+    kept = select(assistant, found, breadth, min_relevance, candidates(assistant, head) if head else None)
     return [c.hit for c in kept[:max_papers]], len(found), len(kept) > max_papers

@@ -15,7 +15,9 @@ keyword coverage among a topic's ten best candidates, with the weight a (0 to 0.
 leaves the widest margin between the highest of the dev generic off-topic questions of hard.jsonl (asked as a
 summary topic, as typed and as `overview_topic` reads them) and the lowest of the dev summary questions; the
 bar with the fewest dev errors (summary topics under it, generic questions and abstain questions worded as
-overview requests at or over it; the higher bar on a tie). Printed with how many
+overview requests at or over it; the higher bar on a tie). A topic's score is its own or its head's
+(``topic_head``: "calibration" of "calibration, whether a model's confidence ..."), the higher, as
+``on_topic`` judges it. Printed with how many
 dev summary topics `assistant.gather.on_topic` turns away (all, and those with at least three gold papers) and
 how many generic off-topic and other abstain dev questions (hard.jsonl and gold.jsonl) it lets through, the
 gate chosen without the question judged (leave one out).
@@ -30,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from assistant.api import summary_candidates
-from assistant.gather import MIN_KEEP, PAD_RELATIVE, Candidate, on_topic, topic_score
+from assistant.gather import MIN_KEEP, PAD_RELATIVE, Candidate, on_topic, topic_core, topic_head, topic_score
 from assistant.route import overview_topic, question_kind
 from common.settings import Settings
 from evals.dataset import Question, load_dataset
@@ -108,17 +110,31 @@ def abstain_topics() -> list[tuple[Question, str]]:
     return [(q, t) for q in qs for t in dict.fromkeys([q.question, overview_topic(q.question)])]
 
 
-def on_topic_gate(positives: list[Row], generic: list[Row], routed: list[Row] = ()) -> tuple[float, float]:
+GateRow = tuple[Question, list[Candidate], "list[Candidate] | None"]  # a question, its candidates, its head's
+
+
+def gate_row(q: Question, topic: str, settings: Settings) -> GateRow:
+    """The question with its topic's candidates and, when the topic has a head (``topic_head``), the head's."""
+    head = topic_head(topic_core(topic))
+    return q, summary_candidates(topic, settings=settings), summary_candidates(head, settings=settings) if head else None
+
+
+def gate_score(row: GateRow, weight: float) -> float:
+    """What ``assistant.gather.on_topic`` compares with the bar: the topic's score or its head's, the higher."""
+    return max(topic_score(row[1], weight), topic_score(row[2], weight) if row[2] else 0.0)
+
+
+def on_topic_gate(positives: list[GateRow], generic: list[GateRow], routed: list[GateRow] = ()) -> tuple[float, float]:
     """(coverage weight, bar). The weight: the line with the widest margin between the generic off-topic
     questions and the topics. The bar: the fewest dev errors (topics under it, plus generic questions and
     abstain questions worded as overview requests at or over it), the higher bar on a tie, midway between the
     two scores it falls between."""
     def margin(w: float) -> float:
-        return min(topic_score(f, w) for _, f in positives) - max(topic_score(f, w) for _, f in generic)
+        return min(gate_score(r, w) for r in positives) - max(gate_score(r, w) for r in generic)
 
     weight = max((round(0.05 * i, 2) for i in range(13)), key=margin)
-    pos = [topic_score(f, weight) for _, f in positives]
-    neg = [topic_score(f, weight) for _, f in list(generic) + list(routed)]
+    pos = [gate_score(r, weight) for r in positives]
+    neg = [gate_score(r, weight) for r in list(generic) + list(routed)]
     scores = sorted(set(pos + neg))
     bars = [(a + b) / 2 for a, b in zip(scores, scores[1:])] or [scores[0]]
     errors = {bar: sum(p < bar for p in pos) + sum(n >= bar for n in neg) for bar in bars}
@@ -126,21 +142,23 @@ def on_topic_gate(positives: list[Row], generic: list[Row], routed: list[Row] = 
     return weight, round(bar, 4)
 
 
-def on_topic_report(settings: Settings, dev: list[Row]) -> None:
-    absent = [(q, t, summary_candidates(t, settings=settings)) for q, t in abstain_topics() if q.split == "dev"]
-    generic = [(q, f) for q, _, f in absent if q.abstain_kind == "generic"]
+def on_topic_report(settings: Settings) -> None:
+    dev = [gate_row(q, t, settings) for q, t in questions() if q.split == "dev"]
+    absent = [(t, gate_row(q, t, settings)) for q, t in abstain_topics() if q.split == "dev"]
+    generic = [row for _, row in absent if row[0].abstain_kind == "generic"]
     # abstain questions a user would get a summary for: worded as an overview request, asked as routed
-    routed = [(q, f) for q, t, f in absent if q.abstain_kind != "generic" and question_kind(q.question) == "summary"
-              and t == overview_topic(q.question)]
+    routed = [row for t, row in absent if row[0].abstain_kind != "generic" and question_kind(row[0].question) == "summary"
+              and t == overview_topic(row[0].question)]
     gate = on_topic_gate(dev, generic, routed)
     everyone = [("topic", row) for row in dev] + [("generic", row) for row in generic] + [("routed", row) for row in routed]
-    everyone += [("absent", (q, f)) for q, _, f in absent if q.abstain_kind != "generic"]
+    everyone += [("absent", row) for _, row in absent if row[0].abstain_kind != "generic"]
     passed: dict[str, list[bool]] = {"topic": [], "topic3": [], "generic": [], "routed": [], "absent": []}
-    for i, (kind, (q, found)) in enumerate(everyone):
+    for i, (kind, row) in enumerate(everyone):
         rest = everyone[:i] + everyone[i + 1:]
-        ok = on_topic(found, on_topic_gate(*([r for k, r in rest if k == name] for name in ("topic", "generic", "routed"))))
+        ok = on_topic(row[1], on_topic_gate(*([r for k, r in rest if k == name] for name in ("topic", "generic", "routed"))),
+                      head=row[2])
         passed[kind].append(ok)
-        if kind == "topic" and len(q.gold_titles) >= 3:
+        if kind == "topic" and len(row[0].gold_titles) >= 3:
             passed["topic3"].append(ok)
     print(f"TOPIC_GATE = {gate}  (on-topic gate: coverage weight, bar; leave one out on dev:)")
     print(f"  dev summary topics turned away {passed['topic'].count(False)} of {len(passed['topic'])} "
@@ -173,7 +191,7 @@ def main() -> None:
         rec, prec = recall_precision(rows, scored(model, rows), floor)
         print(f"  {name} ({len(rows)} questions): recall {rec:.3f} precision {prec:.3f}   [{parts}]"
               + ("  (frozen: reported, not tuned on)" if name == "test" else ""))
-    on_topic_report(settings, dev)
+    on_topic_report(settings)
 
 
 if __name__ == "__main__":

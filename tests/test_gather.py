@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.extractive import SentencePicker
 from assistant.gather import expansion_terms
 
@@ -75,3 +77,20 @@ def test_topic_far_from_every_paper_abstains_whatever_its_keywords_cover():
 
     # "What are the common side effects of ibuprofen?": "side effects" covers much of it, no paper is near it
     assert not on_topic(_found(0.12, 0.61, [0.98, 0.95, 0.93]))
+
+
+def test_topic_head_is_what_comes_before_an_explanation_or_a_list():
+    from assistant.gather import topic_head
+
+    assert topic_head("calibration, whether a model's confidence matches how often it's right") == "calibration"
+    assert topic_head("online shopping, e-commerce or advertising") == "online shopping"
+    assert topic_head("optimal transport") is None
+
+
+@pytest.mark.slow
+def test_topic_with_an_explanatory_clause_is_not_turned_away(real_settings):
+    import assistant
+
+    summary = assistant.summarize("calibration, i.e. whether a model's confidence matches how often it's right",
+                                  settings=real_settings(), backend="extractive")
+    assert not summary.abstained and len(summary.citations) >= 2
