@@ -88,9 +88,7 @@ class GapFinder:
             return []
         out: list[str] = []
         for run in runs:
-            idx = [keep[i] for i in run]
-            if names_only:
-                idx = [keep[i] for i in run if named[i]]
+            idx = [keep[i] for i in run if named[i] or not names_only]
             rare = [i for i in idx if self.specific(tokens[i], typed[i] if _mid_sentence(typed, i) else typed[i].lower())]
             if not any(absent(stem(tokens[i])) for i in rare):
                 continue

@@ -111,7 +111,6 @@ _TOPIC_PREFIX = re.compile(
 def question_kind(question: str) -> str:
     """``summary``, ``compare`` or ``answer`` for a question, from its wording. A question asking for one
     quantity ("how accurate is X on A versus B?") is a lookup, not a comparison of two works."""
-
     if is_comparison_of_described_works(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question):
         return "compare"
     if _COMPARE.search(question) and not _OVERVIEW.search(question) and not _REQUEST.search(question) and not _SINGULAR.match(question) and (

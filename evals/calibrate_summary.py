@@ -113,10 +113,12 @@ def abstain_topics() -> list[tuple[Question, str]]:
 GateRow = tuple[Question, list[Candidate], "list[Candidate] | None"]  # a question, its candidates, its head's
 
 
-def gate_row(q: Question, topic: str, settings: Settings) -> GateRow:
-    """The question with its topic's candidates and, when the topic has a head (``topic_head``), the head's."""
+def gate_row(q: Question, topic: str, settings: Settings, found: list[Candidate] | None = None) -> GateRow:
+    """The question with its topic's candidates (``found`` when already computed) and, when the topic has a head
+    (``topic_head``), the head's."""
     head = topic_head(topic_core(topic))
-    return q, summary_candidates(topic, settings=settings), summary_candidates(head, settings=settings) if head else None
+    found = summary_candidates(topic, settings=settings) if found is None else found
+    return q, found, summary_candidates(head, settings=settings) if head else None
 
 
 def gate_score(row: GateRow, weight: float) -> float:
@@ -142,8 +144,8 @@ def on_topic_gate(positives: list[GateRow], generic: list[GateRow], routed: list
     return weight, round(bar, 4)
 
 
-def on_topic_report(settings: Settings) -> None:
-    dev = [gate_row(q, t, settings) for q, t in questions() if q.split == "dev"]
+def on_topic_report(settings: Settings, dev_topics: list[tuple[Question, str, list[Candidate]]]) -> None:
+    dev = [gate_row(q, t, settings, found) for q, t, found in dev_topics]
     absent = [(t, gate_row(q, t, settings)) for q, t in abstain_topics() if q.split == "dev"]
     generic = [row for _, row in absent if row[0].abstain_kind == "generic"]
     # abstain questions a user would get a summary for: worded as an overview request, asked as routed
@@ -173,7 +175,8 @@ def main() -> None:
     parser.add_argument("--min-precision", type=float, default=0.70)
     args = parser.parse_args()
     settings = Settings()
-    data = [(q, summary_candidates(topic, settings=settings)) for q, topic in questions()]
+    asked = questions()
+    data = [(q, summary_candidates(topic, settings=settings)) for q, topic in asked]
     dev = [row for row in data if row[0].split == "dev"]
     test = [row for row in data if row[0].split == "test"]
     cv, _ = leave_one_out(dev, args.min_precision)
@@ -191,7 +194,7 @@ def main() -> None:
         rec, prec = recall_precision(rows, scored(model, rows), floor)
         print(f"  {name} ({len(rows)} questions): recall {rec:.3f} precision {prec:.3f}   [{parts}]"
               + ("  (frozen: reported, not tuned on)" if name == "test" else ""))
-    on_topic_report(settings)
+    on_topic_report(settings, [(q, t, f) for (q, t), (_, f) in zip(asked, data) if q.split == "dev"])
 
 
 if __name__ == "__main__":
