@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, NamedTuple
 
 RUN_SIZE = 8  # texts per ONNX run; activations grow with it (32 x 256 word pieces: ~0.7 GB more peak RSS)
+RECENT = 32  # single texts (questions, a comparison's sides) whose last ONNX run is kept: retrieval embeds a
+# question and the answerability model's late-interaction features read the same run's word vectors
 
 
 class OnnxMiniLM:
@@ -44,6 +48,8 @@ class OnnxMiniLM:
         tokenizer.enable_truncation(max_length=max_length)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # pad to the longest text of the batch
         self._tokenizer = tokenizer
+        self._recent: OrderedDict[str, tuple[Any, Any]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> list[list[float]]:
         # Runs of RUN_SIZE texts: the same speed as one run of 32, half the peak memory (measured here).
@@ -81,7 +87,25 @@ class OnnxMiniLM:
         return out
 
     def _hidden(self, texts: list[str]) -> tuple[list[Any], Any]:
-        """The tokenizer's encodings and the last hidden state (texts x word pieces x dims) of one ONNX run."""
+        """The tokenizer's encodings and the last hidden state (texts x word pieces x dims) of one ONNX run.
+
+        A run of one text is kept for the ``RECENT`` last texts: a question is embedded for retrieval and read
+        word by word for its evidence, and both get the same (bitwise) run once. Batches are not kept (ingest)."""
+        if len(texts) == 1:
+            with self._recent_lock:
+                kept = self._recent.get(texts[0])
+                if kept is not None:
+                    self._recent.move_to_end(texts[0])
+                    return [kept[0]], kept[1]
+        encodings, hidden = self._run(texts)
+        if len(texts) == 1:
+            with self._recent_lock:
+                self._recent[texts[0]] = (encodings[0], hidden)
+                while len(self._recent) > RECENT:
+                    self._recent.popitem(last=False)
+        return encodings, hidden
+
+    def _run(self, texts: list[str]) -> tuple[list[Any], Any]:
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(texts)

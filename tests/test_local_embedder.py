@@ -74,3 +74,22 @@ def test_a_default_query_imports_no_torch(minilm_settings, tmp_path):
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "onnxruntime" in imported
     assert not imported & {"torch", "transformers", "sentence_transformers"}
+
+
+def test_a_question_read_again_gets_the_same_vectors_as_a_fresh_model():
+    """Retrieval embeds a question and the answerability model reads it word by word from one kept ONNX run;
+    the kept run must give exactly what a model that never saw the question computes."""
+    import numpy as np
+
+    from ingest.embed import onnx_model
+
+    question = "How much does the Kalman-filter optimizer reduce training steps?"
+    warm, fresh = onnx_model(), onnx_model()
+    first = warm.get_query_embedding(question)
+    words = warm.words_and_vectors([question])[0]  # from the kept run
+    again = warm.get_query_embedding(question)
+    cold = fresh.words_and_vectors([question])[0]
+    assert first == again == fresh.get_query_embedding(question)
+    assert words.words == cold.words
+    assert np.array_equal(words.vectors, cold.vectors) and np.array_equal(words.text, cold.text)
+    assert np.allclose(words.text, first)
